@@ -1,0 +1,145 @@
+"""Opening the database: engine, SQLite pragmas, migrations, sessions.
+
+SQLite runs in WAL mode with a busy timeout, so a reader never blocks the writer and two writers wait
+for each other instead of failing. PostgreSQL URLs (``postgresql+psycopg://…``) use the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import StorageError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # The driver's own transaction handling is turned off so that BEGIN is ours (see on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return on_connect
+
+
+def create_db_engine(url: str, *, busy_timeout_seconds: float = 30.0) -> Engine:
+    """An Engine for ``url``; SQLite files get their folder created and WAL mode turned on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            try:
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {parsed.database}: {exc}") from None
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_seconds})
+        event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout_seconds * 1000)))
+
+        @event.listens_for(engine, "begin")
+        def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue (busy timeout) instead of one
+            # failing when it upgrades a read lock; read-only sessions begin deferred and never block.
+            deferred = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"cannot use database URL {parsed.render_as_string()}: {exc}") from None
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.execution_options(read_only=True).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the latest migration (idempotent)."""
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as exc:
+        raise StorageError(f"cannot migrate {describe(engine)}: {exc.orig}") from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise StorageError with a one-line reason when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot reach database {describe(engine)}: {reason}") from None
+
+
+def describe(engine: Engine) -> str:
+    """The URL with any password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+class Database:
+    """An engine plus a session factory; ``with db.session() as s:`` is one transaction."""
+
+    def __init__(self, url: str, *, busy_timeout_seconds: float = 30.0) -> None:
+        self.engine = create_db_engine(url, busy_timeout_seconds=busy_timeout_seconds)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(read_only=True),
+                                           expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return describe(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite a writing session holds the write lock from its start; pass ``read_only=True`` for
+        sessions that only read, so they never wait for (or block) a writer.
+        """
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    def upgrade(self) -> None:
+        check_connection(self.engine)
+        upgrade(self.engine)
+
+    def is_current(self) -> bool:
+        return current_revision(self.engine) == head_revision()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,64 @@
+"""Small pure helpers on text shared by every stage: normalising, hashing, ids, counting."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+
+_WS = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-folded, punctuation-free, single-spaced text (for hashing and matching)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _NON_WORD.sub(" ", text.casefold())
+    return _WS.sub(" ", text).strip()
+
+
+def content_hash(text: str) -> str:
+    """sha256 of the normalised text: equal for copies that differ only in case, accents, spacing."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def url_article_id(canonical_url: str) -> str:
+    """The stable id of an article known by its canonical URL."""
+    return "a-" + hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+def text_article_id(text: str) -> str:
+    """The stable id of an article with no URL (a file), from its content."""
+    return "f-" + content_hash(text)[:20]
+
+
+def seed_article_id(file_name: str) -> str:
+    """A seed's id contains its file name (without the extension)."""
+    stem = file_name.rsplit("/", 1)[-1]
+    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+    return f"seed-{stem}"
+
+
+def compress(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def decompress(data: bytes) -> bytes:
+    return zlib.decompress(data)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace (no CR/LF survives) and cut to ``limit`` characters: safe for headers and logs."""
+    text = _WS.sub(" ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
