@@ -74,19 +74,19 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.execution_options(read_only=True).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the latest migration (idempotent)."""
     try:
-        command.upgrade(_alembic_config(engine), "head")
+        command.upgrade(_alembic_config(engine), "heads")
     except OperationalError as exc:
         raise StorageError(f"cannot migrate {describe(engine)}: {exc.orig}") from None
 
@@ -139,7 +139,7 @@ class Database:
         upgrade(self.engine)
 
     def is_current(self) -> bool:
-        return current_revision(self.engine) == head_revision()
+        return current_revisions(self.engine) == head_revisions()
 
     def dispose(self) -> None:
         self.engine.dispose()
