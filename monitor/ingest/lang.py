@@ -1,0 +1,19 @@
+"""Language of a text (py3langid), with the hint used when the text is too short to tell."""
+
+from __future__ import annotations
+
+import py3langid
+
+#: Below this many characters the classifier is unreliable (tried on titles): use the hint instead.
+MIN_CHARS_TO_DETECT = 40
+#: Texts are cut here before classifying: the first few thousand characters decide as well as all.
+MAX_CHARS_TO_DETECT = 5000
+
+
+def detect_language(text: str, hint: str = "") -> str:
+    """An ISO 639-1 code such as "en" or "fr"; ``hint`` (or "") when the text is too short."""
+    sample = text.strip()[:MAX_CHARS_TO_DETECT]
+    if len(sample) < MIN_CHARS_TO_DETECT:
+        return hint
+    lang, _score = py3langid.classify(sample)
+    return str(lang)

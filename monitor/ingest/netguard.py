@@ -1,0 +1,54 @@
+"""Which URLs may be fetched: http(s) only, and public addresses only unless private ones are allowed.
+
+The check runs on every hop (the first URL and each redirect target) after DNS resolution, so a public
+name that resolves to 127.0.0.1 or a redirect to a private address is refused like a literal one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from ..errors import FetchError
+
+ALLOWED_SCHEMES = ("http", "https")
+
+
+def address_is_public(address: str) -> bool:
+    """True for a globally routable unicast address (not private, loopback, link-local, multicast…)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                or ip.is_reserved or ip.is_unspecified) and ip.is_global
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (raises FetchError when it does not resolve)."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve host {host!r}: {exc}", source=host) from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """Raise FetchError unless ``url`` is http(s) and (unless allowed) every address of its host is public."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise FetchError(f"refused scheme {parts.scheme or '(none)'!r}: only http and https are fetched",
+                         source=url, permanent=True)
+    host = parts.hostname
+    if not host:
+        raise FetchError("refused URL without a host", source=url, permanent=True)
+    if allow_private:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise FetchError("refused URL with an invalid port", source=url, permanent=True) from None
+    for address in resolve(host, port):
+        if not address_is_public(address):
+            raise FetchError(f"refused address {address} of {host} (private, loopback, link-local or "
+                             "multicast; set fetch.allow_private_addresses to allow)", source=url)
