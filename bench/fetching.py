@@ -1,0 +1,181 @@
+"""Extraction and feed polling, end to end: pages and feeds served on 127.0.0.1, ``monitor fetch`` run.
+
+extraction  N article pages behind RSS feeds, ingested by ``monitor fetch`` (fetch, extract, store)
+            vs. a plain in-process loop of ``trafilatura.extract`` over the same pages
+polling     F feeds × E entries (no pages fetched): the first and a second, unchanged poll by
+            ``monitor fetch`` vs. a plain loop of ``feedparser.parse`` over the same feed files
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.testing import LocalSite
+
+from .common import children_peak_rss_mb, peak_rss_mb, timer, write_config
+from .pages import render_page, render_rss
+from .synth import SynthArticle, generate
+
+#: Entries per feed in the extraction measure (a typical news feed lists 20–50 items).
+ENTRIES_PER_FEED = 20
+#: Feed entries carry a summary of this length when pages are not fetched (polling measure).
+SUMMARY_WORDS = (80, 200)
+#: Generous concurrency for one local host: the benchmark measures extraction, not politeness.
+FETCH_CONCURRENCY = 16
+
+
+def monitor_command(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", "--config", str(config), *args]
+
+
+def fetch_available() -> str | None:
+    """None when ``monitor fetch`` exists, else why not."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "fetch", "--help"], capture_output=True, text=True
+    )
+    return None if done.returncode == 0 else "monitor fetch not available"
+
+
+def force_option() -> str | None:
+    """The option of ``monitor fetch`` that polls every feed regardless of its interval, if any."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "fetch", "--help"], capture_output=True, text=True
+    )
+    for option in ("--force", "--all", "--now"):
+        if option in done.stdout:
+            return option
+    return None
+
+
+def _run(cmd: list[str]) -> dict[str, Any]:
+    with timer() as t:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return {"seconds": t["seconds"], "stdout": done.stdout.strip()[-300:]}
+
+
+def _count(db: Path, where: str = "1=1") -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM articles WHERE {where}").fetchone()[0])
+
+
+def _recent(n: int, seed: int, words: tuple[int, int] | None = None) -> list[SynthArticle]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    kwargs = {"words": words} if words else {}
+    return generate(n, seed=seed, start=now - timedelta(days=6), end=now - timedelta(hours=1), **kwargs)
+
+
+def _serve_feeds(site: LocalSite, groups: list[list[tuple[SynthArticle, str]]]) -> list[dict[str, str]]:
+    feeds = []
+    for k, items in enumerate(groups):
+        lang = items[0][0].lang if items else "en"
+        url = site.add(
+            f"/feeds/{k}.xml",
+            render_rss(f"Bench feed {k}", site.url("/"), items, lang),
+            content_type="application/rss+xml; charset=utf-8",
+        )
+        feeds.append({"url": url, "name": f"Bench feed {k}", "lang": lang})
+    return feeds
+
+
+def extraction(workdir: str, pages: int, seed: int = 3) -> dict[str, Any]:
+    work = Path(workdir)
+    articles = _recent(pages, seed)
+    htmls = [render_page(a, articles[max(0, i - 10) : i + 10], seed=seed) for i, a in enumerate(articles)]
+    import trafilatura
+
+    with timer() as anchor:
+        extracted = [trafilatura.extract(h) for h in htmls]
+    anchor_memory = peak_rss_mb()
+    with LocalSite() as site:
+        urls = [site.add(f"/p/{a.id}.html", h) for a, h in zip(articles, htmls, strict=True)]
+        items = list(zip(articles, urls, strict=True))
+        groups = [items[i : i + ENTRIES_PER_FEED] for i in range(0, len(items), ENTRIES_PER_FEED)]
+        db = work / "extraction.db"
+        config = write_config(
+            work,
+            db,
+            feeds=_serve_feeds(site, groups),
+            fetch={
+                "allow_private_addresses": True,
+                "fetch_pages": True,
+                "respect_robots_txt": False,
+                "concurrency": FETCH_CONCURRENCY,
+                "per_host_concurrency": FETCH_CONCURRENCY,
+                "max_entries_per_feed": max(ENTRIES_PER_FEED, 200),
+            },
+        )
+        _run(monitor_command(config, "init"))
+        ours = _run(monitor_command(config, "fetch"))
+    return {
+        "pages": pages,
+        "extracted_by_anchor": sum(1 for e in extracted if e),
+        "stored": _count(db),
+        "stored_from_page": _count(db, "extraction = 'page'"),
+        "ours_seconds": ours["seconds"],
+        "anchor_seconds": anchor["seconds"],
+        "ours_pages_per_second": pages / ours["seconds"],
+        "anchor_pages_per_second": pages / anchor["seconds"],
+        "ours_peak_rss_mb": children_peak_rss_mb(),
+        "anchor_peak_rss_mb": anchor_memory,
+        "fetch_output": ours["stdout"],
+    }
+
+
+def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, Any]:
+    work = Path(workdir)
+    articles = _recent(feeds * entries, seed, SUMMARY_WORDS)
+    with LocalSite() as site:
+        items = [(a, site.url(f"/p/{a.id}.html")) for a in articles]
+        groups = [items[i * entries : (i + 1) * entries] for i in range(feeds)]
+        served = _serve_feeds(site, groups)
+        bodies = [site.resources[f"/feeds/{k}.xml"].body for k in range(feeds)]
+        import feedparser
+
+        with timer() as anchor:
+            parsed = [len(feedparser.parse(b).entries) for b in bodies]
+        anchor_memory = peak_rss_mb()
+        db = work / "polling.db"
+        config = write_config(
+            work,
+            db,
+            feeds=served,
+            fetch={
+                "allow_private_addresses": True,
+                "fetch_pages": False,
+                "concurrency": FETCH_CONCURRENCY,
+                "per_host_concurrency": FETCH_CONCURRENCY,
+                "max_entries_per_feed": max(entries, 200),
+            },
+        )
+        _run(monitor_command(config, "init"))
+        first = _run(monitor_command(config, "fetch"))
+        stored = _count(db)
+        before = len(site.requests)
+        force = force_option()
+        second = _run(monitor_command(config, "fetch", force)) if force else None
+        conditional = sum(
+            1
+            for r in site.requests[before:]
+            if "if-none-match" in r.headers or "if-modified-since" in r.headers
+        )
+    return {
+        "feeds": feeds,
+        "entries": entries,
+        "parsed_by_anchor": sum(parsed),
+        "stored": stored,
+        "anchor_seconds": anchor["seconds"],
+        "first_seconds": first["seconds"],
+        "second_seconds": second["seconds"] if second else None,
+        "second_unavailable": None if force else "monitor fetch has no option to poll feeds not yet due",
+        "second_conditional_requests": conditional,
+        "second_requests": len(site.requests) - before,
+        "ours_peak_rss_mb": children_peak_rss_mb(),
+        "anchor_peak_rss_mb": anchor_memory,
+    }

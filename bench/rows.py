@@ -1,0 +1,149 @@
+"""Turning each measure's raw result into table rows (pure: results in, rows out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .table import (
+    DIGEST_SCALE_GOAL,
+    DIGEST_SECONDS_GOAL,
+    EXTRACTION_GOAL,
+    FIRST_POLL_GOAL,
+    MEMORY_GOAL_MB,
+    SECOND_POLL_GOAL,
+    UNDERSTAND_RATE_GOAL,
+    UNDERSTAND_SCALE_GOAL,
+    Row,
+)
+
+Result = dict[str, Any]
+
+
+def unavailable(measure: str, why: str) -> Row:
+    return Row(measure, "not available", note=why)
+
+
+def memory_row(measure: str, mb: float, *, goal: bool) -> Row:
+    return Row(
+        f"peak RSS MB, {measure}",
+        mb,
+        goal=f"≤ {MEMORY_GOAL_MB:g} MB" if goal else "",
+        met=(mb <= MEMORY_GOAL_MB) if goal else None,
+    )
+
+
+def extraction_rows(r: Result) -> list[Row]:
+    ratio = r["ours_pages_per_second"] / r["anchor_pages_per_second"]
+    note = f"{r['stored_from_page']}/{r['pages']} pages stored from the page ({r['stored']} articles)"
+    return [
+        Row(
+            f"extraction pages/s ({r['pages']} pages, monitor fetch vs trafilatura loop)",
+            r["ours_pages_per_second"],
+            r["anchor_pages_per_second"],
+            ratio,
+            f"≥ {EXTRACTION_GOAL}×",
+            ratio >= EXTRACTION_GOAL,
+            note,
+        ),
+        memory_row(
+            f"extraction (monitor fetch; anchor {r['anchor_peak_rss_mb']} MB)",
+            r["ours_peak_rss_mb"],
+            goal=False,
+        ),
+    ]
+
+
+def polling_rows(r: Result) -> list[Row]:
+    size = f"{r['feeds']}×{r['entries']}"
+    first = r["first_seconds"] / r["anchor_seconds"]
+    rows = [
+        Row(
+            f"feed polling s, first poll ({size}) vs feedparser loop",
+            r["first_seconds"],
+            r["anchor_seconds"],
+            first,
+            f"≤ {FIRST_POLL_GOAL}×",
+            first <= FIRST_POLL_GOAL,
+            f"{r['stored']} articles stored, anchor parsed {r['parsed_by_anchor']} entries",
+        )
+    ]
+    if r["second_seconds"] is None:
+        rows.append(unavailable(f"feed polling s, second poll ({size})", r["second_unavailable"]))
+    else:
+        second = r["second_seconds"] / r["anchor_seconds"]
+        rows.append(
+            Row(
+                f"feed polling s, second poll ({size}, unchanged)",
+                r["second_seconds"],
+                r["anchor_seconds"],
+                second,
+                f"≤ {SECOND_POLL_GOAL}×",
+                second <= SECOND_POLL_GOAL,
+                f"{r['second_conditional_requests']}/{r['second_requests']} requests conditional",
+            )
+        )
+    rows.append(
+        memory_row(
+            f"feed polling (monitor fetch; anchor {r['anchor_peak_rss_mb']} MB)",
+            r["ours_peak_rss_mb"],
+            goal=False,
+        )
+    )
+    return rows
+
+
+def understand_rows(results: list[Result]) -> list[Row]:
+    base = results[0]
+    largest = results[-1]
+    rows = []
+    for r in results:
+        is_largest = r is largest and len(results) > 1
+        ratio = r["per_article_ms"] / base["per_article_ms"]
+        rows.append(
+            Row(
+                f"understand ms/article, {r['new']} new into {r['store']:,} (vs {base['store']:,})",
+                r["per_article_ms"],
+                base["per_article_ms"],
+                ratio,
+                f"≤ {UNDERSTAND_SCALE_GOAL}×" if is_largest else "",
+                (ratio <= UNDERSTAND_SCALE_GOAL) if is_largest else None,
+                r.get("prefill_note", ""),
+            )
+        )
+    rate = largest["articles_per_second"]
+    rows.append(
+        Row(
+            f"understand articles/s at {largest['store']:,}",
+            rate,
+            goal=f"≥ {UNDERSTAND_RATE_GOAL:g}",
+            met=rate >= UNDERSTAND_RATE_GOAL,
+        )
+    )
+    rows += [
+        memory_row(f"understand at {r['store']:,}", r["peak_rss_mb"], goal=r is largest) for r in results
+    ]
+    return rows
+
+
+def digest_rows(results: list[Result]) -> list[Row]:
+    rows = []
+    for i, r in enumerate(results):
+        prev = results[i - 1] if i else None
+        is_largest = i == len(results) - 1 and prev is not None
+        ratio = r["seconds"] / prev["seconds"] if prev else None
+        met = r["seconds"] <= DIGEST_SECONDS_GOAL and ratio is not None and ratio <= DIGEST_SCALE_GOAL
+        rows.append(
+            Row(
+                f"digest s ({r['call']}), {r['in_window']:,} in window, store {r['store']:,}"
+                + (f" (vs {prev['store']:,})" if prev else ""),
+                r["seconds"],
+                prev["seconds"] if prev else None,
+                ratio,
+                f"≤ {DIGEST_SECONDS_GOAL:g} s and ≤ {DIGEST_SCALE_GOAL}×" if is_largest else "",
+                met if is_largest else None,
+            )
+        )
+    rows += [
+        memory_row(f"digest at {r['store']:,}", r["peak_rss_mb"], goal=r is results[-1]) for r in results
+    ]
+    return rows
