@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,24 @@ from sqlalchemy import func, select
 
 from . import __version__
 from .config import Config, load_config
-from .errors import StorageError
+from .digest import deliveries
+from .digest import window as digest_window
+from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
+from .digest.window import Window
+from .errors import ConfigError, StorageError
+from .ingest.pipeline import FeedCheck, FetchSummary
+from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .seeds import read_seed_folder
-from .store import Database, utcnow
+from .store import Database, subscribers, utcnow
 from .store.articles import count_articles, save_article, seed_articles
 from .store.models import Article, Digest, Feed, Run, Story, Subscriber
+from .store.subscribers import ImportResult, SubscriberInfo
 from .text import word_count
 from .types import LoadProblem, LoadResult
+from .understand.analyze import AnalyzeSummary, pending_count
+from .understand.analyze import analyze as run_analysis
+from .understand.topic import Topic, load_topic
+from .understand.window import digest_data as build_digest_data
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +153,232 @@ class Monitor:
 
     # -- ingest (issue 3) -------------------------------------------------------------------------------
 
+    def fetch(self, *, progress: bool = False, force: bool = False) -> FetchSummary:
+        """Poll every due feed (all enabled feeds when ``force``) and store the new articles.
+
+        One feed's failure is recorded on that feed and in the summary, never raised. The run is
+        recorded in ``runs`` (kind "fetch") with its counts and per-stage timings.
+        """
+        from .ingest.pipeline import FetchRun
+        from .ingest.progress import TerminalProgress
+
+        bar = TerminalProgress(enabled=None if progress else False)
+        started = self.clock()
+        try:
+            summary = FetchRun(self.db, self.config, started, progress=bar).run(force=force)
+        finally:
+            bar.close()
+        with self.db.session() as session:
+            session.add(Run(kind="fetch", started_at=started, finished_at=self.clock(), ok=True,
+                            stats=json.dumps(summary.stats(), ensure_ascii=False)))
+        return summary
+
+    def ingest(self, targets: Sequence[str]) -> LoadResult:
+        """Store the pages at the given URLs and the given local files (HTML, text, Markdown)."""
+        from .ingest.oneoff import ingest_targets
+
+        return ingest_targets(self.db, self.config, self.clock(), targets)
+
+    def reprocess(self) -> int:
+        """Re-extract every article from its stored HTML (no network); returns how many."""
+        from .ingest.oneoff import reprocess
+
+        return reprocess(self.db, self.config)
+
+    def add_feed(self, url: str, *, name: str = "", lang: str = "", tags: Sequence[str] = ()) -> bool:
+        """Add (or re-enable) a feed managed from the command line; True when it is new."""
+        from .ingest.netguard import ALLOWED_SCHEMES
+        from .store import feeds as feed_store
+
+        if url.split("://", 1)[0].lower() not in ALLOWED_SCHEMES or "://" not in url:
+            raise ConfigError(f"feed URL must start with http:// or https://, got {url!r}")
+        with self.db.session() as session:
+            return feed_store.add_feed(session, url, name=name, lang=lang, tags=tags)[1]
+
+    def remove_feed(self, url: str) -> bool:
+        """Remove a feed added from the command line; False when there is none with that URL."""
+        from .store import feeds as feed_store
+
+        with self.db.session() as session:
+            return feed_store.remove_feed(session, url)
+
+    def list_feeds(self) -> list[dict[str, Any]]:
+        """Every feed row with its health (configured feeds are synced first)."""
+        from .store import feeds as feed_store
+
+        with self.db.session() as session:
+            feed_store.sync_config_feeds(session, self.config.feed_list())
+            return [{
+                "url": f.url, "name": f.name, "lang": f.lang, "origin": f.origin, "enabled": f.enabled,
+                "disabled_reason": f.disabled_reason, "type": f.feed_type,
+                "last_success": _iso(f.last_success_at), "last_error": f.last_error,
+                "consecutive_failures": f.consecutive_failures, "entries_seen": f.entries_seen,
+                "last_entry": _iso(f.last_entry_at), "next_fetch": _iso(f.next_fetch_at),
+            } for f in feed_store.list_feeds(session)]
+
+    def check_feeds(self) -> list[FeedCheck]:
+        """Poll every enabled feed once, unconditionally, and report what each returned (stores nothing)."""
+        from .ingest.pipeline import check_feeds
+        from .store import feeds as feed_store
+
+        with self.db.session() as session:
+            feed_store.sync_config_feeds(session, self.config.feed_list())
+        with self.db.session(read_only=True) as session:
+            tasks = feed_store.due_feeds(session, self.clock(), force=True)
+        return check_feeds(self.config, tasks)
+
+
     # -- understand (issue 4) ---------------------------------------------------------------------------
+
+    def topic(self) -> Topic:
+        """The watch definition: ``[watch] topic_file``, else the bundled Russia–North Korea watch."""
+        return load_topic(self.config.watch.topic_file or None)
+
+    def analyze(self, *, reset: bool = False) -> AnalyzeSummary:
+        """Judge every article not yet analysed (``reset=True`` re-analyses everything first)."""
+        return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
+
+    def digest_data(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """The window [since, until) as the digest JSON contract (see ``monitor.understand.window``).
+
+        Pending articles are analysed first, so every window article is either in a story or excluded.
+        """
+        with self.db.session(read_only=True) as session:
+            pending = pending_count(session)
+        if pending:
+            self.analyze()
+        with self.db.session(read_only=True) as session:
+            return build_digest_data(session, self.topic(), since, until)
 
     # -- digest (issue 5) -------------------------------------------------------------------------------
 
+    def _digests(self) -> DigestPipeline:
+        return DigestPipeline(self.config, self.db, self.clock)
+
+    def default_window(self, now: datetime | None = None) -> Window:
+        """The last full week before ``now`` (default: the clock) in ``digest.timezone``."""
+        return digest_window.default_window(now or self.clock(), self.config.digest.timezone,
+                                            self.config.digest.weekday)
+
+    def window_for_week(self, week: str) -> Window:
+        """The window of an ISO week label such as ``"2026-W47"`` (see ``monitor.digest.window``)."""
+        return digest_window.window_for_week(week, self.config.digest.timezone, self.config.digest.weekday)
+
+    def custom_window(self, since: str, until: str) -> Window:
+        """``--since DATE --until DATE`` (both days included, local to ``digest.timezone``)."""
+        return digest_window.custom_window(since, until, self.config.digest.timezone)
+
+    def build_digest(self, window: Window) -> StoredDigest:
+        """Render the window's digest and store it (one ``digests`` row per window) with its archive files."""
+        return self._digests().build(window, self.digest_data(window.since, window.until))
+
+    def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
+        """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
+        return self._digests().send(digest, to=to, resend=resend)
+
+    def digest_message(self, digest: StoredDigest, to: str | None = None) -> EmailMessage:
+        """The message as a subscriber (or ``to``) would receive it, for ``--format eml``."""
+        return self._digests().preview_message(digest, to)
+
+    def digest_sent(self, window: Window) -> bool:
+        """True when nothing is left to send for this window: every active subscriber was mailed (or
+        refused permanently, or a crashed run may have mailed them); False when no digest exists."""
+        with self.db.session(read_only=True) as session:
+            digest_id = session.scalar(select(Digest.id).where(Digest.since == window.since,
+                                                               Digest.until == window.until))
+            return digest_id is not None and deliveries.nothing_left(session, digest_id)
+
+    def add_subscriber(self, email: str, *, name: str = "", lang: str | None = None) -> SubscriberInfo:
+        """Add (or re-activate) a subscriber; a bad address or language raises ConfigError naming it."""
+        with self.db.session() as session:
+            try:
+                return subscribers.add(session, email, name=name, lang=lang or self.config.digest.locale,
+                                       now=self.clock())[0]
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+
+    def remove_subscriber(self, email: str) -> bool:
+        with self.db.session() as session:
+            try:
+                return subscribers.remove(session, email)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+
+    def list_subscribers(self, *, active_only: bool = False) -> list[SubscriberInfo]:
+        with self.db.session(read_only=True) as session:
+            return subscribers.list_all(session, active_only=active_only)
+
+    def import_subscribers(self, path: str | Path) -> ImportResult:
+        """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added."""
+        with self.db.session() as session:
+            return subscribers.import_csv(session, Path(path), now=self.clock())
+
+    def unsubscribe(self, token: str) -> SubscriberInfo | None:
+        """Deactivate the subscriber holding ``token``; None when no subscriber has it."""
+        with self.db.session() as session:
+            return subscribers.unsubscribe(session, token, now=self.clock())
+
+
     # -- schedule (issue 6) -----------------------------------------------------------------------------
+
+    def lock(self) -> AbstractContextManager[None]:
+        """The run lock (one fetch or send at a time across processes); not re-entrant.
+
+        Waits up to ``schedule.lock_timeout_seconds``, then raises LockError naming the holder.
+        """
+        from .schedule.lock import run_lock
+
+        return run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock())
+
+    def housekeeping(self) -> dict[str, Any]:
+        """Prune raw HTML older than ``schedule.raw_html_max_age_days``, then compact the database."""
+        from .schedule.housekeeping import housekeeping
+
+        started = self.clock()
+        stats = housekeeping(self.db, raw_html_cutoff(started, self.config.schedule.raw_html_max_age_days))
+        with self.db.session() as session:
+            session.add(Run(kind="housekeeping", started_at=started, finished_at=self.clock(), ok=True,
+                            stats=json.dumps(stats)))
+        return stats
+
+    def weekly_digest(self, *, send: bool = True) -> DigestOutcome:
+        """Build and send the last full week's digest once it is due and not yet sent.
+
+        Without SMTP (or ``send=False``) it is built and written to files once. Callers hold the lock.
+        """
+        now = self.clock()
+        window = self.default_window(now)
+        due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
+        mailing = send and bool(self.config.smtp.host)
+        if now < due_at:
+            return DigestOutcome(window.label, "not-due", due_at)
+        if mailing and self.digest_sent(window):
+            return DigestOutcome(window.label, "already-sent", due_at)
+        if not mailing and self._digest_built(window):
+            return DigestOutcome(window.label, "already-built", due_at)
+        digest = self.build_digest(window)
+        if not mailing:
+            return DigestOutcome(window.label, "written", due_at, files=dict(digest.files))
+        report = self.send_digest(digest)
+        if report.skipped_empty:
+            return DigestOutcome(window.label, "skipped-empty", due_at)
+        failed = tuple(address for address, _ in [*report.failed, *report.rejected])
+        return DigestOutcome(window.label, "sent" if report.ok else "send-failed", due_at,
+                             sent=len(report.sent), failed=failed, files=dict(digest.files))
+
+    def _digest_built(self, window: Window) -> bool:
+        with self.db.session(read_only=True) as session:
+            return session.scalar(select(Digest.id).where(Digest.since == window.since,
+                                                          Digest.until == window.until)) is not None
+
+    def once(self, *, send: bool = True) -> OnceReport:
+        """Under the run lock: fetch, analyze, then the weekly digest if due (what cron and timers call)."""
+        with self.lock():
+            self.ensure_schema()
+            fetched = self.fetch()
+            analyzed = self.analyze()
+            digest = self.weekly_digest(send=send)
+        return OnceReport(fetched.stats(), fetched.line(), analyzed.as_dict(), digest)
 
 
 def _iso(value: datetime | None) -> str | None:

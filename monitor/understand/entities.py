@@ -1,0 +1,115 @@
+"""Entities and facts per sentence: gazetteer names through their aliases, unknown capitalised names,
+figures and dates.
+
+Keys are what the store's inverted index (``article_entities.entity_key``) holds:
+
+    <gazetteer key>      "shoigu", "kursk"        kind person / place / org (from the topic file)
+    name:<folded words>  "name:ramon-pacheco-pardo" kind "unknown": a capitalised name the gazetteer lacks
+    fig:<number>         "fig:11000", "pct:50"    kind "figure"
+    date:<YYYY-MM-DD>    "date:2024-12-04"        kind "date"
+
+Gazetteer matches are found first and their words are not read again, so "Kim En Un" (a Russian
+researcher, his own gazetteer entry) is never Kim Jong Un and never an unknown name either.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .document import Document
+from .facts import Token, dates, figures
+from .topic import Topic
+
+FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
+#: Words that may sit inside a name ("Ramon Pacheco Pardo", "Charles de Gaulle", "Kim Jong-un").
+NAME_PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "bin", "al", "el", "di", "da"})
+#: Unknown names are 2 to 4 capitalised words: one capitalised word alone is too often a sentence opener.
+MIN_NAME_WORDS, MAX_NAME_WORDS = 2, 4
+
+
+@dataclass(frozen=True)
+class Found:
+    key: str
+    name: str
+    kind: str
+    in_gazetteer: bool
+
+
+@dataclass
+class SentenceFacts:
+    keys: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ArticleFacts:
+    """What one article names, per sentence and in total."""
+
+    per_sentence: list[set[str]]
+    found: dict[str, Found]
+    mentions: Counter[str]
+
+
+def _is_capitalised(tok: Token) -> bool:
+    return tok.cased[:1].isupper() and not tok.cased.isdigit()
+
+
+def _unknown_names(topic: Topic, toks: list[Token], taken: set[int]) -> list[Found]:
+    names: list[Found] = []
+    run: list[Token] = []
+
+    def close() -> None:
+        while run and (run[-1].lower in NAME_PARTICLES):
+            run.pop()
+        while run and run[0].cased in topic.name_stopwords:
+            run.pop(0)
+        capitals = [t for t in run if _is_capitalised(t)]
+        if MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS and all(
+            t.cased not in topic.name_stopwords for t in capitals
+        ):
+            names.append(
+                Found(
+                    "name:" + "-".join(t.lower for t in run), " ".join(t.cased for t in run), UNKNOWN, False
+                )
+            )
+        run.clear()
+
+    for i, tok in enumerate(toks):
+        if i in taken:
+            close()
+        elif _is_capitalised(tok) or (run and tok.lower in NAME_PARTICLES):
+            run.append(tok)
+        else:
+            close()
+    close()
+    return names
+
+
+def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) -> ArticleFacts:
+    """Every entity, unknown name, figure and date of ``doc``, by sentence."""
+    per_sentence: list[set[str]] = []
+    found: dict[str, Found] = {}
+    mentions: Counter[str] = Counter()
+    for sentence in doc.sentences:
+        toks = list(sentence.toks)
+        keys: set[str] = set()
+        taken: set[int] = set()
+        for pattern, start, end in topic.gazetteer.find(toks):
+            entity = topic.entities[pattern.label]
+            found[entity.key] = Found(entity.key, entity.name, entity.kind, True)
+            keys.add(entity.key)
+            mentions[entity.key] += 1
+            taken.update(range(start, end))
+        for name in _unknown_names(topic, toks, taken):
+            found.setdefault(name.key, name)
+            keys.add(name.key)
+            mentions[name.key] += 1
+        for key in figures(sentence.text, lang) | dates(sentence.text, published):
+            found.setdefault(
+                key, Found(key, key.split(":", 1)[1], DATE if key.startswith("date:") else FIGURE, False)
+            )
+            keys.add(key)
+            mentions[key] += 1
+        per_sentence.append(keys)
+    return ArticleFacts(per_sentence, found, mentions)

@@ -1,0 +1,286 @@
+"""What needs no translation: sentences, word tokens, figures and dates, in French and English.
+
+Pure functions. Tokens are accent- and case-folded so "Choïgou" and "CHOIGOU" compare equal; each token
+keeps its cased form too, so all-capital acronyms ("UN", "EU") can be matched case-sensitively and never
+confused with the French article "un". Figures and dates become language-neutral keys ("fig:11000",
+"pct:50", "date:2024-12-04") that a French and an English report of one event share.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+#: A sentence ends at . ! ? or a closing quote after one, before a capital, digit or opening quote.
+_SENTENCE_END = re.compile(
+    r"(?<!Mr\.)(?<!Dr\.)(?<!\bM\.)(?<!Mrs\.)(?<!St\.)(?<!\b[A-Z]\.)(?<=[.!?…])[»”\"’)]*\s+(?=[«“\"(\[]?\s?[A-ZÀ-ÝА-Я0-9\u1100-\uD7AF])"
+)
+#: Sentences shorter than this are debris (a dateline, a photo credit), not sentences.
+MIN_SENTENCE_CHARS = 25
+
+
+def fold(text: str) -> str:
+    """Accents removed (é → e, ï → i), Hangul kept composed, case kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+@dataclass(frozen=True)
+class Token:
+    lower: str
+    cased: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """Word tokens of ``text`` with folded lower and cased forms and their character offsets."""
+    folded = fold(text)
+    if len(folded) != len(text):  # folding changed lengths (rare ligatures): offsets refer to ``folded``
+        text = folded
+    return [Token(m.group().casefold(), m.group(), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``: split at line breaks and sentence ends; debris dropped."""
+    found: list[str] = []
+    for line in text.splitlines():
+        for part in _SENTENCE_END.split(line.strip()):
+            part = part.strip()
+            if len(part) >= MIN_SENTENCE_CHARS or (part and part[-1:] in ".!?" and len(part) > 12):
+                found.append(part)
+    return found
+
+
+# -- figures ---------------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "a": 1,
+    "one": 1,
+    "deux": 2,
+    "two": 2,
+    "trois": 3,
+    "three": 3,
+    "quatre": 4,
+    "four": 4,
+    "cinq": 5,
+    "five": 5,
+    "six": 6,
+    "sept": 7,
+    "seven": 7,
+    "huit": 8,
+    "eight": 8,
+    "neuf": 9,
+    "nine": 9,
+    "dix": 10,
+    "ten": 10,
+    "douze": 12,
+    "twelve": 12,
+    "quinze": 15,
+    "fifteen": 15,
+    "vingt": 20,
+    "twenty": 20,
+    "cent": 100,
+    "hundred": 100,
+}
+_SCALES = {
+    "million": 1e6,
+    "millions": 1e6,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "mille": 1e3,
+    "thousand": 1e3,
+    "thousands": 1e3,
+}
+_NUM = r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_FIGURE = re.compile(
+    rf"(?<![\w.,])(?P<num>{_NUM}|(?:{'|'.join(_NUMBER_WORDS)}))"
+    rf"(?:\s*(?P<scale>{'|'.join(_SCALES)})\b)?(?P<pct>\s*(?:%|pour ?cent|per ?cent|percent))?",
+    re.IGNORECASE,
+)
+#: Plain numbers below this say little ("three months", "Article 4"); with a scale word they still count.
+MIN_FIGURE = 10
+#: Four-digit numbers in this range without a scale word are years, not figures.
+YEAR_RANGE = (1900, 2100)
+
+
+def _parse_number(raw: str, lang: str) -> float | None:
+    if raw.lower() in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[raw.lower()])
+    raw = re.sub(r"[ \u00a0\u202f]", "", raw)
+    for sep in (",", "."):
+        parts = raw.split(sep)
+        if len(parts) > 1:
+            thousands = all(len(p) == 3 for p in parts[1:]) and (
+                (sep == "," and lang != "fr") or (sep == "." and lang == "fr") or len(parts) > 2
+            )
+            raw = "".join(parts) if thousands else raw.replace(sep, ".")
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _figure_key(value: float, percent: bool) -> str:
+    text = str(int(value)) if value == int(value) else f"{value:.3g}"
+    return ("pct:" if percent else "fig:") + text
+
+
+def figures(sentence: str, lang: str = "") -> set[str]:
+    """Language-neutral keys of the figures in ``sentence`` ("11 000", "11,000" → "fig:11000")."""
+    sentence = _without_dates(fold(sentence))
+    found: set[str] = set()
+    for match in _FIGURE.finditer(sentence):
+        value = _parse_number(match.group("num"), lang)
+        if value is None:
+            continue
+        scale, percent = match.group("scale"), bool(match.group("pct"))
+        is_word = match.group("num").lower() in _NUMBER_WORDS
+        if scale:
+            value *= _SCALES[scale.lower()]
+        elif (
+            is_word
+            and not percent
+            or not percent
+            and (
+                value < MIN_FIGURE
+                or (
+                    value == int(value)
+                    and YEAR_RANGE[0] <= value <= YEAR_RANGE[1]
+                    and "." not in match.group("num")
+                )
+            )
+        ):
+            continue
+        found.add(_figure_key(value, percent))
+    return found
+
+
+# -- dates -----------------------------------------------------------------------------------------------
+
+_MONTHS = {
+    "janvier": 1,
+    "january": 1,
+    "jan": 1,
+    "fevrier": 2,
+    "february": 2,
+    "feb": 2,
+    "mars": 3,
+    "march": 3,
+    "avril": 4,
+    "april": 4,
+    "apr": 4,
+    "mai": 5,
+    "may": 5,
+    "juin": 6,
+    "june": 6,
+    "juillet": 7,
+    "july": 7,
+    "aout": 8,
+    "august": 8,
+    "aug": 8,
+    "septembre": 9,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "octobre": 10,
+    "october": 10,
+    "oct": 10,
+    "novembre": 11,
+    "november": 11,
+    "nov": 11,
+    "decembre": 12,
+    "december": 12,
+    "dec": 12,
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(
+    rf"\b(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>\d{{4}}))?\b",
+    re.IGNORECASE,
+)
+_MONTH_DAY = re.compile(
+    rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{{4}}))?",
+    re.IGNORECASE,
+)
+
+
+def _without_dates(text: str) -> str:
+    """``text`` with its calendar dates blanked, so "4 December" never counts as the figure 4."""
+    return _MONTH_DAY.sub(" ", _DAY_MONTH.sub(" ", text))
+
+
+def _infer_year(month: int, day: int, reference: date) -> int | None:
+    best: tuple[int, int] | None = None
+    for year in (reference.year - 1, reference.year, reference.year + 1):
+        try:
+            distance = abs((date(year, month, day) - reference).days)
+        except ValueError:
+            continue
+        if best is None or distance < best[0]:
+            best = (distance, year)
+    return best[1] if best else None
+
+
+_WEEKDAYS = {
+    "lundi": 0,
+    "monday": 0,
+    "mardi": 1,
+    "tuesday": 1,
+    "mercredi": 2,
+    "wednesday": 2,
+    "jeudi": 3,
+    "thursday": 3,
+    "vendredi": 4,
+    "friday": 4,
+    "samedi": 5,
+    "saturday": 5,
+    "dimanche": 6,
+    "sunday": 6,
+}
+_WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
+
+
+def _weekday_dates(folded: str, ref: date) -> set[str]:
+    """News names the days of the past week by weekday ("on Monday", "lundi"): the latest such day on or
+    before the publication date."""
+    found = set()
+    for match in _WEEKDAY.finditer(folded):
+        back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
+        found.add(f"date:{(ref - timedelta(days=back)).isoformat()}")
+    return found
+
+
+def dates(sentence: str, reference: datetime | date | None) -> set[str]:
+    """Keys of the calendar dates in ``sentence`` ("4 décembre", "Dec. 4" → "date:2024-12-04").
+
+    A date without a year takes the year that puts it closest to ``reference`` (the publication date);
+    a weekday alone is the latest such day on or before it.
+    """
+    ref = reference.date() if isinstance(reference, datetime) else reference
+    folded = fold(sentence)
+    found: set[str] = set()
+    if ref and not (_DAY_MONTH.search(folded) or _MONTH_DAY.search(folded)):
+        found |= _weekday_dates(folded, ref)
+    for pattern in (_DAY_MONTH, _MONTH_DAY):
+        for match in pattern.finditer(folded):
+            month, day = _MONTHS[match.group("month").lower()], int(match.group("day"))
+            year = (
+                int(match.group("year"))
+                if match.group("year")
+                else (_infer_year(month, day, ref) if ref else None)
+            )
+            if year is None:
+                continue
+            try:
+                found.add(f"date:{date(year, month, day).isoformat()}")
+            except ValueError:
+                continue
+    return found

@@ -1,0 +1,57 @@
+"""Relevance: is the article about the relationship between the watch's sides?
+
+Each sentence naming a side adds the weight of its zone (title, lead, body) to that side, once however
+many terms it holds. The article is relevant when every side reaches ``min_side_score`` and, when the
+topic requires it, at least one sentence (or the title) names two sides together. An article about
+something else that names the other side in one passing body sentence scores 1.0 on that side and is
+off-topic, with a reason saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .document import BODY, LEAD, TITLE, Document
+from .topic import Topic
+
+
+@dataclass(frozen=True)
+class Relevance:
+    #: The weakest side's score: how much the article is about the relationship as a whole.
+    score: float
+    relevant: bool
+    reason: str
+    side_scores: dict[str, float]
+
+
+def _weight(topic: Topic, zone: str) -> float:
+    return {TITLE: topic.title_weight, LEAD: topic.lead_weight, BODY: topic.body_weight}[zone]
+
+
+def judge(topic: Topic, doc: Document) -> Relevance:
+    """Score ``doc`` against ``topic`` and say why it is or is not relevant."""
+    scores = dict.fromkeys(topic.side_names, 0.0)
+    sentences_naming = dict.fromkeys(topic.side_names, 0)
+    together = 0
+    for sentence in doc.sentences:
+        named = {p.label for p, _, _ in topic.sides.find(list(sentence.toks))}
+        for side in named:
+            scores[side] += _weight(topic, sentence.zone)
+            sentences_naming[side] += 1
+        together += len(named) >= 2
+    weakest = min(scores, key=lambda s: scores[s])
+    score = scores[weakest]
+    detail = ", ".join(f"{s} {scores[s]:g} ({sentences_naming[s]} sentences)" for s in topic.side_names)
+    if score < topic.min_side_score:
+        why = (
+            "not mentioned"
+            if sentences_naming[weakest] == 0
+            else f"only a passing mention ({sentences_naming[weakest]} body sentence"
+            f"{'s' if sentences_naming[weakest] > 1 else ''})"
+        )
+        return Relevance(score, False, f"off-topic: {weakest} {why}; {detail}", scores)
+    if topic.require_cooccurrence and together == 0:
+        return Relevance(
+            score, False, f"off-topic: no sentence links {' and '.join(topic.side_names)}; {detail}", scores
+        )
+    return Relevance(score, True, f"relevant: {detail}; {together} sentences link them", scores)

@@ -1,0 +1,107 @@
+"""Pure decisions of the understand stage: topic file, relevance, entities, figures, duplicates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.understand import dedupe
+from monitor.understand.document import build_document
+from monitor.understand.entities import extract
+from monitor.understand.facts import dates, figures
+from monitor.understand.relevance import judge
+from monitor.understand.topic import load_topic
+
+TOPIC = load_topic()
+
+
+def _judge(title: str, text: str):  # noqa: ANN202
+    return judge(TOPIC, build_document(title, text, TOPIC.lead_sentences))
+
+
+def test_a_passing_mention_of_the_other_side_is_off_topic() -> None:
+    text = (
+        "North Korea fired an intercontinental ballistic missile on Thursday that flew for 86 minutes.\n"
+        "The missile landed in the sea off Japan's west coast, Tokyo said.\n"
+        "Kim Jong Un oversaw the launch, state media KCNA reported.\n"
+        "Seoul, Washington and Tokyo condemned the launch.\n"
+        "The test came as Seoul also worries about Pyongyang's military ties with Russia."
+    )
+    verdict = _judge("North Korea fires ICBM", text)
+    assert not verdict.relevant
+    assert "Russia only a passing mention" in verdict.reason
+
+
+def test_an_article_about_the_relationship_is_relevant_in_either_language() -> None:
+    fr = _judge(
+        "Kim Jong Un ratifie le traité avec la Russie",
+        "Le dirigeant nord-coréen a ratifié le traité conclu avec Moscou, selon KCNA.",
+    )
+    en = _judge(
+        "North Korea ratifies treaty with Russia",
+        "Kim Jong Un ratified the treaty with Moscow by decree, KCNA said.",
+    )
+    assert fr.relevant and en.relevant
+
+
+def test_the_researcher_kim_en_un_is_not_kim_jong_un() -> None:
+    doc = build_document(
+        "",
+        "Kim En Un, chercheur de premier plan au Centre d'études coréennes de l'Académie "
+        "des sciences de Russie, a déclaré que Moscou et Pyongyang sont proches.",
+        2,
+    )
+    found = extract(TOPIC, doc, "fr", datetime(2023, 9, 13)).found
+    assert "kim-en-un" in found
+    assert "kim-jong-un" not in found
+    assert not any(key.startswith("name:kim") for key in found)
+
+
+def test_aliases_across_spellings_and_scripts_name_one_entity() -> None:
+    for text in ("Sergueï Choïgou est arrivé.", "Sergei Shoigu arrived.", "Шойгу прибыл."):
+        assert "shoigu" in extract(TOPIC, build_document("", text, 2), "", None).found
+    for text in ("김정은 국무위원장이 러시아를 방문했다.", "Kim Jong-un a dit oui.", "Kim Jong Un said yes."):
+        assert "kim-jong-un" in extract(TOPIC, build_document("", text, 2), "", None).found
+
+
+def test_figures_and_dates_are_language_neutral() -> None:
+    assert figures("plus de 11 000 conteneurs et 1,5 million d'obus", "fr") == {"fig:11000", "fig:1500000"}
+    assert figures("more than 11,000 containers and 1.5 million shells", "en") == {"fig:11000", "fig:1500000"}
+    published = datetime(2024, 12, 4, 15)
+    assert dates("entré en vigueur mercredi 4 décembre", published) == {"date:2024-12-04"}
+    assert dates("came into force on Wednesday, December 4", published) == {"date:2024-12-04"}
+    assert dates("a annoncé mercredi le ministère", published) == {"date:2024-12-04"}
+
+
+def test_a_trimmed_copy_with_other_boilerplate_is_a_near_duplicate_and_a_rewrite_is_not() -> None:
+    paragraphs = [
+        f"Paragraph {i}: North Korea has sent troops to Russia according to officers number {i} "
+        f"who spoke about the deployment near the border and the training camps there."
+        for i in range(8)
+    ]
+    original = "\n".join(paragraphs)
+    copy = "\n".join(paragraphs[:-1] + ["Subscribe to our newsletter for more news from Asia."])
+    rewrite = (
+        "Officials in Seoul say Pyongyang dispatched soldiers to the Russian Far East, where they train "
+        "before a possible move to the front, a development Washington called serious."
+    )
+    sig = dedupe.signature(original)
+    assert dedupe.similarity(sig, dedupe.signature(copy)) >= dedupe.NEAR_DUPLICATE_JACCARD
+    assert dedupe.similarity(sig, dedupe.signature(rewrite)) < dedupe.NEAR_DUPLICATE_JACCARD
+    assert all(-(2**63) <= bucket < 2**63 for _, bucket in dedupe.bands(sig))
+
+
+def test_a_broken_topic_file_is_reported_with_its_name_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "watch.toml"
+    bad.write_text(
+        '[watch]\nname = "x"\n[relevance]\n[[relevance.side]]\nname = "A"\nterms = ["a"]\n'
+        '[[relevance.side]]\nname = "B"\nterms = []\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"watch\.toml: relevance\.side\[1\]\.terms"):
+        load_topic(bad)
+    with pytest.raises(ConfigError, match="topic file not found"):
+        load_topic(tmp_path / "missing.toml")

@@ -1,0 +1,157 @@
+"""The understand stage end to end on a real database: seeds plus French and English reports of real,
+dated events (the labelled set in bench/eval/articles.jsonl), analysed and digested week by week."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from monitor.config import PROJECT_DIR
+from monitor.core import Monitor
+from monitor.store.articles import save_article
+from monitor.text import url_article_id
+from monitor.types import NewArticle
+
+SET = PROJECT_DIR / "bench" / "eval" / "articles.jsonl"
+SHOIGU_SEED = "seed-000_f7e50d4cada97fff"
+
+
+def _rows() -> dict[str, dict[str, Any]]:
+    rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {r["id"]: r for r in rows}
+
+
+def _url(row_id: str) -> str:
+    return f"https://news.example/{row_id}"
+
+
+def _id(row_id: str) -> str:
+    return url_article_id(_url(row_id))
+
+
+@pytest.fixture
+def loaded(monitor: Monitor) -> Monitor:
+    monitor.load_seeds(PROJECT_DIR / "seeds")
+    for row in _rows().values():
+        published = datetime.fromisoformat(row["published"])
+        with monitor.db.session() as session:
+            save_article(
+                session,
+                NewArticle(
+                    id=_id(row["id"]),
+                    url=_url(row["id"]),
+                    title=row["title"],
+                    text=row["text"],
+                    source=row["source"],
+                    lang=row["lang"],
+                    published_at=published,
+                ),
+                now=published,
+            )
+    monitor.analyze()
+    return monitor
+
+
+def _week(monitor: Monitor, monday: str) -> dict[str, Any]:
+    since = datetime.fromisoformat(monday)
+    return monitor.digest_data(since, since + timedelta(days=7))
+
+
+def _story_with(digest: dict[str, Any], row_id: str) -> dict[str, Any]:
+    return next(s for s in digest["stories"] if _id(row_id) in {a["id"] for a in s["articles"]})
+
+
+def test_a_passing_mention_is_excluded_with_its_reason(loaded: Monitor) -> None:
+    digest = _week(loaded, "2024-10-28")
+    excluded = {e["id"]: e["reason"] for e in digest["excluded"]}
+    assert "passing mention" in excluded[_id("fr-hwasong-passing")]
+    assert _id("en-japan-economy") in excluded
+
+
+def test_a_syndicated_copy_is_marked_as_a_copy_of_its_original(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-10-14"), "en-nis-troops")
+    articles = {a["id"]: a for a in story["articles"]}
+    assert articles[_id("en-nis-troops-copy")]["duplicate_of"] == _id("en-nis-troops")
+    assert articles[_id("en-nis-troops")]["duplicate_of"] is None
+
+
+def test_an_english_retelling_of_a_seed_joins_the_seeds_story_as_known(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-09-09"), "en-shoigu-retell")
+    assert story["status"] == "known"
+    assert SHOIGU_SEED in {b["id"] for b in story["baseline"]}
+    assert story["whats_new"] == []
+
+
+def test_french_and_english_reports_of_one_new_event_share_a_new_story(loaded: Monitor) -> None:
+    digest = _week(loaded, "2024-10-14")
+    story = _story_with(digest, "fr-nis-troops")
+    assert {_id("fr-nis-troops"), _id("en-nis-troops")} <= {a["id"] for a in story["articles"]}
+    assert story["status"] == "new"
+    assert story["baseline"] == []
+    assert digest["stories"][0]["status"] == "new"  # new stories come first
+
+
+def test_a_follow_up_with_new_figures_is_developing_and_says_what_is_new(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-10-21"), "en-austin-evidence")
+    assert story["status"] == "developing"
+    assert {b["id"] for b in story["baseline"]} >= {_id("fr-nis-troops"), _id("en-nis-troops")}
+    assert any("3,000" in sentence for sentence in story["whats_new"])
+    assert not any("1,500 special forces troops to Russia" in s for s in story["whats_new"])
+
+
+def test_every_window_article_appears_exactly_once(loaded: Monitor) -> None:
+    rows = _rows()
+    for since, until in [
+        (datetime(2024, 10, 14), datetime(2024, 10, 21)),
+        (datetime(2024, 12, 2), datetime(2024, 12, 9)),
+        (datetime(2024, 9, 1), datetime(2025, 10, 1)),
+    ]:
+        digest = loaded.digest_data(since, until)
+        seen = Counter(a["id"] for s in digest["stories"] for a in s["articles"])
+        seen.update(e["id"] for e in digest["excluded"])
+        expected = {
+            _id(r["id"]) for r in rows.values() if since <= datetime.fromisoformat(r["published"]) < until
+        }
+        assert set(seen) == expected
+        assert all(n == 1 for n in seen.values())
+        assert not any(i.startswith("seed-") for i in seen)  # seeds are baseline, never window articles
+        assert set(digest) >= {"window", "stories", "excluded"}
+        for story in digest["stories"]:
+            assert story["status"] in ("new", "developing", "known")
+            assert set(story) >= {
+                "id",
+                "status",
+                "title",
+                "tags",
+                "entities",
+                "articles",
+                "baseline",
+                "whats_new",
+            }
+
+
+def test_a_republished_seed_is_a_known_copy_of_the_seed(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-12-02"), "fr-seed002-republished")
+    copy = next(a for a in story["articles"] if a["id"] == _id("fr-seed002-republished"))
+    assert copy["duplicate_of"] == "seed-002_0c4a26fb87c45e09"
+    assert story["status"] == "known"
+
+
+def test_reanalysis_keeps_story_ids_and_analysis_is_incremental(loaded: Monitor) -> None:
+    before = _week(loaded, "2024-10-14")
+    assert loaded.analyze().analyzed == 0  # nothing pending: nothing redone
+    summary = loaded.analyze(reset=True)
+    assert summary.analyzed == len(_rows()) + 5
+    after = _week(loaded, "2024-10-14")
+    assert [s["id"] for s in after["stories"]] == [s["id"] for s in before["stories"]]
+
+
+def test_names_seen_for_the_first_time_are_reported(loaded: Monitor) -> None:
+    digest = _week(loaded, "2025-04-28")
+    names = {e["key"] for e in digest["first_seen_entities"]}
+    assert "mishustin" in names
+    assert "putin" not in names
