@@ -1,0 +1,1 @@
+"""Benchmarks: every stage measured against its floor, at growing scale (``python -m bench``)."""
