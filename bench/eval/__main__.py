@@ -46,7 +46,7 @@ def load_set(path: Path = SET) -> list[dict[str, Any]]:
 
 
 def _slug(source: str) -> str:
-    return "".join(c for c in source.lower() if c.isalnum()) or "feed"
+    return "".join(c for c in source.lower() if c.isascii() and c.isalnum()) or "feed"
 
 
 def page_path(row: dict[str, Any]) -> str:
