@@ -1,0 +1,86 @@
+"""`monitor digest`: build the week's digest, write it to a file or mail it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..digest.pipeline import SendReport, StoredDigest
+from ..digest.window import Window
+from ..errors import ConfigError
+from .base import Context, cli, pass_ctx
+
+FORMATS = ("html", "text", "json", "eml")
+
+
+def _window(state: Context, week: str | None, since: str | None, until: str | None) -> Window:
+    if week and (since or until):
+        raise click.UsageError("use either --week or --since/--until, not both")
+    if bool(since) != bool(until):
+        raise click.UsageError("--since and --until go together")
+    try:
+        if week:
+            return state.monitor.window_for_week(week)
+        if since and until:
+            return state.monitor.custom_window(since, until)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return state.monitor.default_window()
+
+
+def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None, to: str | None) -> Path:
+    if fmt == "eml":
+        content = bytes(state.monitor.digest_message(digest, to))
+        path = output or digest.files["html"].with_suffix(".eml")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
+    path = digest.files[fmt]
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        return output
+    return path
+
+
+def _report(report: SendReport) -> None:
+    if report.skipped_empty:
+        click.echo("nothing new this week and digest.skip_empty is set: nothing sent")
+        return
+    click.echo(f"{len(report.sent)} sent, {len(report.already_sent)} already sent earlier, "
+               f"{len(report.failed)} failed, {len(report.rejected)} refused")
+    for _address, reason in report.failed + report.rejected:
+        click.echo(f"monitor: {reason}", err=True)
+    for address in report.uncertain:
+        click.echo(f"monitor: {address}: an earlier run stopped while sending; it may have been delivered "
+                   f"(not sent again; `monitor digest --resend --to {address}` forces it)", err=True)
+
+
+@cli.command()
+@click.option("--week", help="ISO week such as 2026-W47 (default: the last full week).")
+@click.option("--since", help="First day (YYYY-MM-DD, in digest.timezone); needs --until.")
+@click.option("--until", help="Last day, included (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="What to write when not sending (json is exactly the digest data).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of the archive folder.")
+@click.option("--send", is_flag=True, help="Mail it to every subscriber not yet mailed for this week.")
+@click.option("--resend", is_flag=True, help="With --send: mail everyone again, even those already mailed.")
+@click.option("--to", "to", metavar="ADDRESS", help="Mail it to this one address only (a test).")
+@pass_ctx
+def digest(state: Context, week: str | None, since: str | None, until: str | None, fmt: str,
+           output: Path | None, send: bool, resend: bool, to: str | None) -> None:
+    """Build the weekly digest: write it to a file, or mail it with --send / --to."""
+    state.monitor.ensure_schema()
+    window = _window(state, week, since, until)
+    built = state.monitor.build_digest(window)
+    if not (send or resend or to):
+        path = _write(state, built, fmt, output, None)
+        click.echo(f"{built.subject}\nwrote {path}")
+        return
+    report = state.monitor.send_digest(built, to=to, resend=resend)
+    click.echo(built.subject)
+    _report(report)
+    if not report.ok:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,17 @@
+"""The weekly digest: what is new in a window, rendered, archived and mailed to each subscriber once.
+
+    window.py      which week (timezone, start day, ISO labels)               pure
+    model.py       digest JSON → view model (counts, sections, chart data)     pure
+    i18n.py        the digest's own wording in English and French              pure
+    render.py      view model → HTML (CSS inlined) and plain text              templates/
+    mail.py        rendered parts → one EmailMessage per subscriber            pure
+    deliveries.py  the deliveries table: who has been mailed                   store
+    smtp.py        messages → SMTP server, retries and refusals                network
+    archive.py     digests table, files, index.html, atom.xml                  store, files
+    pipeline.py    the orchestrator that Monitor.build_digest / send_digest call
+"""
+
+from .pipeline import SendReport, StoredDigest
+from .window import Window
+
+__all__ = ["SendReport", "StoredDigest", "Window"]

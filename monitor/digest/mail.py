@@ -1,0 +1,93 @@
+"""Building one message per subscriber: multipart/alternative (text, then HTML) with the headers mail
+clients and RFC 8058 expect. Pure: takes the rendered parts and returns an ``EmailMessage``.
+
+Nothing taken from articles goes into a header: the subject is made of the watch's title (from the
+configuration), the week and counts, and every header value still passes through ``one_line``.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from urllib.parse import quote
+
+from ..errors import DeliveryError
+from ..text import one_line
+from . import i18n
+from .model import local_date
+from .window import Window
+
+#: Header lines may run to RFC 5322's 998 characters, so a long List-Unsubscribe URI stays one readable
+#: token instead of being RFC 2047-encoded by the default 78-character folding (which breaks it).
+POLICY = email.policy.default.clone(max_line_length=998)
+#: Longest subject: mail clients show about 60–80 characters; RFC 5322 lines stay well under 998.
+SUBJECT_LIMIT = 150
+
+
+@dataclass(frozen=True)
+class Parts:
+    subject: str
+    text: str
+    html: str
+
+
+def subject(title: str, window: Window, counts: dict[str, int], lang: str, tz: str) -> str:
+    """``Russia–North Korea watch, week 47: 3 new developments`` (or its French wording)."""
+    t = i18n.messages(lang)
+    headline = i18n.plural(lang, "new", counts["new"]) if counts["new"] else t["nothing_new"]
+    if not counts["new"] and counts["developing"]:
+        headline = i18n.plural(lang, "developing", counts["developing"])
+    if window.week_number is not None:
+        text = t["subject_week"].format(title=title, week=window.week_number, headline=headline)
+    else:
+        last_day = window.until - timedelta(seconds=1)
+        span = f"{local_date(window.since, tz, lang)} – {local_date(last_day, tz, lang)}"
+        text = t["subject_range"].format(title=title, range=span, headline=headline)
+    return one_line(text, SUBJECT_LIMIT)
+
+
+def sender_address(from_: str) -> str:
+    """The bare address of the configured sender (for the unsubscribe mailto and the envelope)."""
+    address = parseaddr(from_)[1]
+    if "@" not in address:
+        raise DeliveryError(f"smtp.from {from_!r}: expected an address such as "
+                            "\"Monitor <monitor@example.org>\"")
+    return address
+
+
+def list_unsubscribe(from_: str, token: str, url_template: str) -> str:
+    """``<mailto:…?subject=unsubscribe%20TOKEN>, <https://…/TOKEN>`` (RFC 2369 / RFC 8058)."""
+    values = [f"<mailto:{sender_address(from_)}?subject={quote('unsubscribe ' + token)}>"]
+    if url_template:
+        values.append(f"<{url_template.replace('{token}', quote(token, safe=''))}>")
+    return one_line(", ".join(values), 900)
+
+
+def _recipient(email: str, name: str) -> Address | str:
+    try:
+        return Address(display_name=one_line(name, 100), addr_spec=email) if name else email
+    except (ValueError, IndexError):
+        return email
+
+
+def build_message(parts: Parts, *, from_: str, to_email: str, to_name: str = "", token: str,
+                  unsubscribe_url: str = "", now: datetime, lang: str = "en") -> EmailMessage:
+    """One subscriber's message: text and HTML alternatives, Date, Message-ID, List-Unsubscribe."""
+    message = EmailMessage(policy=POLICY)
+    message["Subject"] = one_line(parts.subject, SUBJECT_LIMIT)
+    message["From"] = one_line(from_, 300)
+    message["To"] = _recipient(to_email, to_name)
+    message["Date"] = format_datetime(now.replace(tzinfo=UTC))
+    message["Message-ID"] = make_msgid(domain=sender_address(from_).rsplit("@", 1)[1])
+    message["List-Unsubscribe"] = list_unsubscribe(from_, token, unsubscribe_url)
+    if unsubscribe_url:  # one-click (RFC 8058) needs an https URL to POST to
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(parts.text, subtype="plain", charset="utf-8")
+    message.add_alternative(parts.html, subtype="html", charset="utf-8")
+    message["Content-Language"] = i18n.check_lang(lang)  # after set_content, which drops Content-* headers
+    return message

@@ -1,0 +1,93 @@
+"""Rendering a digest view with the jinja2 templates in the top-level ``templates/`` folder.
+
+HTML templates (``*.html.j2``, ``*.xml.j2``) are autoescaped; the plain-text template is not (it is
+never read as markup). The HTML email gets its CSS inlined (css-inline), because most mail clients drop
+``<style>`` blocks; bars are table cells with a width and a background, which every client renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..config import PACKAGE_DIR, PROJECT_DIR
+from .model import Bar, DigestView
+
+#: Width in characters of the longest text bar (fits an 72-column plain-text mail with its label).
+TEXT_BAR_WIDTH = 30
+#: Width of the tag column in the plain-text chart.
+TEXT_LABEL_WIDTH = 22
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """How one subscriber unsubscribes: mail ``address`` with ``token``, or open ``url``."""
+
+    token: str
+    address: str
+    url: str = ""
+
+
+def templates_dir() -> Path:
+    shipped = PROJECT_DIR / "templates"
+    return shipped if shipped.is_dir() else PACKAGE_DIR / "templates"
+
+
+def text_bar(bar: Bar) -> str:
+    """``sanctions              ██████████            12  (baseline avg 3.5)`` for the plain part."""
+    filled = round(TEXT_BAR_WIDTH * bar.width / 100)
+    label = bar.tag if len(bar.tag) <= TEXT_LABEL_WIDTH else bar.tag[: TEXT_LABEL_WIDTH - 1] + "…"
+    line = f"{label:<{TEXT_LABEL_WIDTH}} {'█' * filled}{' ' * (TEXT_BAR_WIDTH - filled)} {bar.count:>4}"
+    if bar.baseline is not None:
+        marks = round(TEXT_BAR_WIDTH * (bar.baseline_width or 0) / 100)
+        line += f"  ({'░' * marks} {bar.baseline:.1f})"
+    return line.rstrip()
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(templates_dir())),
+                      autoescape=select_autoescape(enabled_extensions=("html.j2", "xml.j2", "html", "xml"),
+                                                   default_for_string=True, default=True),
+                      undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+    env.globals["text_bar"] = text_bar
+    return env
+
+
+def _context(view: DigestView, subject: str, unsubscribe: Unsubscribe | None,
+             archive_url: str) -> dict[str, Any]:
+    return {"v": view, "subject": subject, "unsubscribe": unsubscribe, "archive_url": archive_url}
+
+
+def render_html(view: DigestView, *, subject: str, unsubscribe: Unsubscribe | None = None,
+                archive_url: str = "") -> str:
+    html = environment().get_template("digest.html.j2").render(_context(view, subject, unsubscribe,
+                                                                        archive_url))
+    return css_inline.inline(html, load_remote_stylesheets=False)
+
+
+def render_text(view: DigestView, *, subject: str, unsubscribe: Unsubscribe | None = None,
+                archive_url: str = "") -> str:
+    text = environment().get_template("digest.txt.j2").render(_context(view, subject, unsubscribe,
+                                                                       archive_url))
+    # "-- " (with its space) is the signature separator mail readers recognise.
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return "\n".join(_squeeze_blank(lines)).strip() + "\n"
+
+
+def _squeeze_blank(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return out
+
+
+def render_page(template: str, **context: Any) -> str:
+    """The archive's index page or Atom feed."""
+    return environment().get_template(template).render(**context)
