@@ -101,6 +101,8 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
             keys.add(entity.key)
             mentions[entity.key] += 1
             taken.update(range(start, end))
+        for _, start, end in topic.sides.find(toks):  # "North Korean", "Russian": the topic, not a name
+            taken.update(range(start, end))
         for name in _unknown_names(topic, toks, taken):
             found.setdefault(name.key, name)
             keys.add(name.key)
