@@ -1,0 +1,79 @@
+"""Pure parts of ingest: canonical URLs, feed parsing, backoff, article building."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+import pytest
+
+from monitor.config import FetchConfig
+from monitor.errors import ParseError
+from monitor.ingest.canonical import canonicalize, is_opaque_aggregator_link
+from monitor.ingest.extract import Extracted, Source, build_article
+from monitor.ingest.lang import detect_language
+from monitor.ingest.parse import parse_feed
+from monitor.store.feeds import backoff_delay
+from monitor.types import FeedEntry
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("HTTPS://WWW.Example.ORG:443/a/b?utm_source=x&id=3&fbclid=y#top", "https://www.example.org/a/b?id=3"),
+    ("http://example.org", "http://example.org/"),
+    ("http://example.org:8080/x?gclid=1&xtor=RSS-3", "http://example.org:8080/x"),
+    ("https://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=1&url=https%3a%2f%2fwww.lemonde.fr%2fa.html"
+     "%3futm_campaign%3dx&c=1&mkt=fr-fr", "https://www.lemonde.fr/a.html"),
+    ("https://www.google.com/url?rct=j&sa=t&url=https://www.nknews.org/2026/11/x/&ct=ga",
+     "https://www.nknews.org/2026/11/x/"),
+])
+def test_canonical_urls(raw: str, canonical: str) -> None:
+    assert canonicalize(raw) == canonical
+
+
+def test_old_google_news_links_are_unwrapped_and_new_ones_recognised() -> None:
+    token = base64.urlsafe_b64encode(b"\x08\x13\x22\x2ahttps://www.france24.com/fr/asie-pacifique/x\xd2\x01")
+    url = "https://news.google.com/rss/articles/" + token.decode().rstrip("=") + "?oc=5"
+    assert canonicalize(url) == "https://www.france24.com/fr/asie-pacifique/x"
+    opaque = canonicalize("https://news.google.com/rss/articles/AU_yqLOpaque?oc=5&hl=en-US")
+    assert is_opaque_aggregator_link(opaque)
+
+
+def test_backoff_doubles_after_the_threshold_up_to_the_cap() -> None:
+    config = FetchConfig(interval_minutes=60, backoff_after_failures=3, max_backoff_hours=24)
+    assert [backoff_delay(n, config) for n in (0, 2, 3, 4, 10)] == [
+        timedelta(hours=1), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4), timedelta(hours=24)]
+
+
+def test_parse_feed_caps_entries_and_skips_entries_without_a_web_link() -> None:
+    items = "".join(f"<item><title>T{i}</title><link>http://e.org/{i}</link>"
+                    f"<description>&lt;p&gt;Summary &lt;b&gt;{i}&lt;/b&gt;&lt;/p&gt;</description></item>"
+                    for i in range(10))
+    doc = (f'<rss version="2.0"><channel><title>F</title><item><title>no link</title></item>{items}'
+           "</channel></rss>")
+    parsed = parse_feed(doc.encode(), "http://e.org/feed", max_entries=3)
+    assert [e.title for e in parsed.entries] == ["T0", "T1", "T2"]
+    assert parsed.entries[0].summary == "Summary 0" and parsed.feed_type == "rss20"
+
+
+def test_parse_feed_refuses_what_is_not_a_feed() -> None:
+    with pytest.raises(ParseError, match="not a feed"):
+        parse_feed(b"<html><body>Hello</body></html>", "http://e.org/", max_entries=10)
+
+
+def test_page_text_is_kept_and_too_short_pages_fall_back_to_the_entry() -> None:
+    entry = FeedEntry("http://e.org/feed", "http://e.org/a", title="Entry title", summary="Short summary.",
+                      published=datetime(2026, 11, 20))
+    long_text = "Moscow and Pyongyang expanded their trade. " * 20
+    page = build_article("http://e.org/a", entry, Extracted(long_text, title="Page title", sitename="E"),
+                         Source(1, "Feed", "en"), raw_html=b"<html>", page_problem=None)
+    assert page is not None and page.extraction == "page" and page.title == "Page title"
+    assert page.source == "E" and page.raw_html and page.id.startswith("a-")
+    short = build_article("http://e.org/a", entry, Extracted("Subscribe to read."), Source(1, "Feed", "en"),
+                          raw_html=b"<html>", page_problem=None)
+    assert short is not None and short.extraction == "feed-summary" and short.text == "Short summary."
+    assert "too short" in (short.extraction_note or "") and short.source == "Feed"
+
+
+def test_language_detection_uses_the_hint_only_for_short_texts() -> None:
+    assert detect_language("La Russie et la Corée du Nord ont signé un traité de défense mutuelle.") == "fr"
+    assert detect_language("Short", hint="en") == "en"
