@@ -8,9 +8,12 @@ polling     F feeds × E entries (no pages fetched): the first and a second, unc
 
 from __future__ import annotations
 
+import json
+import resource
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,12 +55,23 @@ def force_option() -> str | None:
     return None
 
 
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(cmd: list[str]) -> dict[str, Any]:
+    """Run a monitor command; wall and CPU seconds, and its ``--json`` summary when it printed one."""
+    cpu = _child_cpu()
     with timer() as t:
         done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    return {"seconds": t["seconds"], "stdout": done.stdout.strip()[-300:]}
+    try:
+        summary = json.loads(done.stdout)
+    except ValueError:
+        summary = {}
+    return {"seconds": t["seconds"], "cpu_seconds": _child_cpu() - cpu, "summary": summary}
 
 
 def _count(db: Path, where: str = "1=1") -> int:
@@ -90,8 +104,10 @@ def extraction(workdir: str, pages: int, seed: int = 3) -> dict[str, Any]:
     htmls = [render_page(a, articles[max(0, i - 10) : i + 10], seed=seed) for i, a in enumerate(articles)]
     import trafilatura
 
+    cpu = time.process_time()
     with timer() as anchor:
         extracted = [trafilatura.extract(h) for h in htmls]
+    anchor_cpu = time.process_time() - cpu
     anchor_memory = peak_rss_mb()
     with LocalSite() as site:
         urls = [site.add(f"/p/{a.id}.html", h) for a, h in zip(articles, htmls, strict=True)]
@@ -112,7 +128,7 @@ def extraction(workdir: str, pages: int, seed: int = 3) -> dict[str, Any]:
             },
         )
         _run(monitor_command(config, "init"))
-        ours = _run(monitor_command(config, "fetch"))
+        ours = _run(monitor_command(config, "fetch", "--json"))
     return {
         "pages": pages,
         "extracted_by_anchor": sum(1 for e in extracted if e),
@@ -124,7 +140,10 @@ def extraction(workdir: str, pages: int, seed: int = 3) -> dict[str, Any]:
         "anchor_pages_per_second": pages / anchor["seconds"],
         "ours_peak_rss_mb": children_peak_rss_mb(),
         "anchor_peak_rss_mb": anchor_memory,
-        "fetch_output": ours["stdout"],
+        "ours_cpu_seconds": ours["cpu_seconds"],
+        "anchor_cpu_seconds": anchor_cpu,
+        "ours_run_seconds": ours["summary"].get("seconds"),
+        "ours_timings": ours["summary"].get("timings"),
     }
 
 
@@ -138,8 +157,10 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         bodies = [site.resources[f"/feeds/{k}.xml"].body for k in range(feeds)]
         import feedparser
 
+        cpu = time.process_time()
         with timer() as anchor:
             parsed = [len(feedparser.parse(b).entries) for b in bodies]
+        anchor_cpu = time.process_time() - cpu
         anchor_memory = peak_rss_mb()
         db = work / "polling.db"
         config = write_config(
@@ -155,11 +176,11 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
             },
         )
         _run(monitor_command(config, "init"))
-        first = _run(monitor_command(config, "fetch"))
+        first = _run(monitor_command(config, "fetch", "--json"))
         stored = _count(db)
         before = len(site.requests)
         force = force_option()
-        second = _run(monitor_command(config, "fetch", force)) if force else None
+        second = _run(monitor_command(config, "fetch", "--json", force)) if force else None
         conditional = sum(
             1
             for r in site.requests[before:]
@@ -172,6 +193,11 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         "stored": stored,
         "anchor_seconds": anchor["seconds"],
         "first_seconds": first["seconds"],
+        "first_run_seconds": first["summary"].get("seconds"),
+        "first_cpu_seconds": first["cpu_seconds"],
+        "second_run_seconds": second["summary"].get("seconds") if second else None,
+        "second_cpu_seconds": second["cpu_seconds"] if second else None,
+        "anchor_cpu_seconds": anchor_cpu,
         "second_seconds": second["seconds"] if second else None,
         "second_unavailable": None if force else "monitor fetch has no option to poll feeds not yet due",
         "second_conditional_requests": conditional,

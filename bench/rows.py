@@ -34,7 +34,11 @@ def memory_row(measure: str, mb: float, *, goal: bool) -> Row:
 
 def extraction_rows(r: Result) -> list[Row]:
     ratio = r["ours_pages_per_second"] / r["anchor_pages_per_second"]
-    note = f"{r['stored_from_page']}/{r['pages']} pages stored from the page ({r['stored']} articles)"
+    note = (
+        f"{r['stored_from_page']}/{r['pages']} pages stored from the page; wall {r['ours_seconds']:.1f} s "
+        f"(the run itself {r['ours_run_seconds']} s, rest is start-up), CPU {r['ours_cpu_seconds']:.1f} s "
+        f"vs anchor wall {r['anchor_seconds']:.1f} s, CPU {r['anchor_cpu_seconds']:.1f} s"
+    )
     return [
         Row(
             f"extraction pages/s ({r['pages']} pages, monitor fetch vs trafilatura loop)",
@@ -64,7 +68,9 @@ def polling_rows(r: Result) -> list[Row]:
             first,
             f"≤ {FIRST_POLL_GOAL}×",
             first <= FIRST_POLL_GOAL,
-            f"{r['stored']} articles stored, anchor parsed {r['parsed_by_anchor']} entries",
+            f"{r['stored']} articles stored, anchor parsed {r['parsed_by_anchor']} entries; the run itself "
+            f"{r['first_run_seconds']} s, CPU {r['first_cpu_seconds']:.1f} s vs anchor CPU "
+            f"{r['anchor_cpu_seconds']:.1f} s",
         )
     ]
     if r["second_seconds"] is None:
@@ -79,7 +85,8 @@ def polling_rows(r: Result) -> list[Row]:
                 second,
                 f"≤ {SECOND_POLL_GOAL}×",
                 second <= SECOND_POLL_GOAL,
-                f"{r['second_conditional_requests']}/{r['second_requests']} requests conditional",
+                f"{r['second_conditional_requests']}/{r['second_requests']} requests conditional; the run "
+                f"itself {r['second_run_seconds']} s, CPU {r['second_cpu_seconds']:.1f} s",
             )
         )
     rows.append(
@@ -90,6 +97,14 @@ def polling_rows(r: Result) -> list[Row]:
         )
     )
     return rows
+
+
+def _cpu_note(r: Result, per: int | None = None) -> str:
+    """CPU seconds next to wall seconds: on a shared machine the gap is time spent waiting for a core."""
+    if "cpu_seconds" not in r:
+        return ""
+    note = f"wall {r['seconds']:.2f} s, CPU {r['cpu_seconds']:.2f} s"
+    return note + (f" ({1000 * r['cpu_seconds'] / per:.0f} ms CPU/article)" if per else "")
 
 
 def understand_rows(results: list[Result]) -> list[Row]:
@@ -107,7 +122,7 @@ def understand_rows(results: list[Result]) -> list[Row]:
                 ratio,
                 f"≤ {UNDERSTAND_SCALE_GOAL}×" if is_largest else "",
                 (ratio <= UNDERSTAND_SCALE_GOAL) if is_largest else None,
-                r.get("prefill_note", ""),
+                "; ".join(n for n in (r.get("prefill_note", ""), _cpu_note(r, r["new"])) if n),
             )
         )
     rate = largest["articles_per_second"]
@@ -141,6 +156,7 @@ def digest_rows(results: list[Result]) -> list[Row]:
                 ratio,
                 f"≤ {DIGEST_SECONDS_GOAL:g} s and ≤ {DIGEST_SCALE_GOAL}×" if is_largest else "",
                 met if is_largest else None,
+                _cpu_note(r),
             )
         )
     rows += [

@@ -28,7 +28,8 @@ FULL = {
     "stores": "1000,10000,100000",
     "window": 2000,
     "new": 1000,
-    "prefill": "analyze",
+    "prefill": "replicate",
+    "base": 2000,
 }
 #: Sizes that keep ``--quick`` under two minutes on a 2-core machine.
 QUICK = {
@@ -36,9 +37,15 @@ QUICK = {
     "feeds": 100,
     "entries": 20,
     "stores": "1000,3000",
-    "window": 300,
-    "new": 200,
-    "prefill": "mark",
+    "window": 200,
+    "new": 150,
+    "prefill": "replicate",
+    "base": 300,
+}
+PREFILL_NOTES = {
+    "mark": "store history marked off-topic, not analysed (indexes hold the window only)",
+    "replicate": "history: {analysed_block} articles analysed, copied {copies}× back in time",
+    "analyze": "history: every article analysed",
 }
 MEASURES = ("extraction", "polling", "understand", "digest")
 
@@ -54,12 +61,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--feeds", type=int, help="feeds for the polling measure (1000; quick 100)")
     p.add_argument("--entries", type=int, help="entries per feed for the polling measure (50; quick 20)")
     p.add_argument("--stores", help="store sizes, comma-separated (1000,10000,100000; quick 1000,3000)")
-    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 300)")
-    p.add_argument("--new", type=int, help="new articles analysed at each store size (1000; quick 200)")
+    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 200)")
+    p.add_argument("--new", type=int, help="new articles analysed at each store size (1000; quick 150)")
     p.add_argument(
         "--prefill",
-        choices=("analyze", "mark"),
-        help="history of each store: really analysed (full default) or marked off-topic (quick)",
+        choices=("replicate", "analyze", "mark"),
+        help="history of each store: a really analysed block copied back in time (default), all really "
+        "analysed (slow: ~1 h for 100,000), or marked off-topic with empty indexes",
+    )
+    p.add_argument(
+        "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 300)"
     )
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASURES)}")
     p.add_argument("--json", type=Path, default=RESULTS / "latest.json", help="where to write the results")
@@ -153,6 +164,7 @@ def run_scale(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[dic
                 size=size,
                 window=args.window,
                 prefill=args.prefill,
+                base=args.base,
             )
             builds.append(build)
             if want_d and not missing_d:
@@ -161,11 +173,7 @@ def run_scale(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[dic
             if want_u:
                 _log(f"understand {args.new} new into {size:,} …")
                 result = worker("understand", workdir=str(work), db=str(db), new=args.new)
-                result["prefill_note"] = (
-                    "store history marked, not analysed (indexes hold the window only)"
-                    if args.prefill == "mark"
-                    else ""
-                )
+                result["prefill_note"] = PREFILL_NOTES[args.prefill].format(**build)
                 understood.append(result)
         except MeasureFailed as exc:
             problems.append(R.unavailable(f"scale measures at {size:,}", f"failed: {exc}"))

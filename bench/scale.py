@@ -13,6 +13,7 @@ would after a year of use. The measures then run on that store, each in its own 
 from __future__ import annotations
 
 import inspect
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from monitor.store.models import Article
 from monitor.text import content_hash
 
 from .common import WINDOW_UNTIL, config_data, peak_rss_mb, timer
+from .replicate import replicate
 from .synth import SynthArticle, generate
 
 #: Rows per INSERT statement (SQLite's variable limit is 32,766; 18 columns × 1,000 stays under it).
@@ -96,38 +98,58 @@ def insert_articles(
 
 
 def build_store(
-    workdir: str, db: str, size: int, window: int, prefill: str = "analyze", seed: int = 1
+    workdir: str, db: str, size: int, window: int, prefill: str = "replicate", base: int = 2000, seed: int = 1
 ) -> dict[str, Any]:
-    """A store of ``size`` articles, ``window`` of them in the digest window, all judged.
+    """A store of about ``size`` judged articles, ``window`` of them in the digest window.
 
-    ``prefill="analyze"`` runs the real analysis over the history (realistic indexes, slow);
-    ``"mark"`` stores the history as already judged off-topic and analyses only the window.
+    The history before the window is, by ``prefill``: ``"analyze"`` really analysed (realistic, slow);
+    ``"replicate"`` a block of at most ``base`` articles really analysed, then copied back in time
+    (``bench.replicate``) up to the size; ``"mark"`` stored as judged off-topic with no index rows.
+    The window's articles are always really analysed.
     """
-    workdir_p, db_p = Path(workdir), Path(db)
-    db_p.unlink(missing_ok=True)
-    monitor = open_monitor(workdir_p, db_p)
+    work, path = Path(workdir), Path(db)
+    path.unlink(missing_ok=True)
+    monitor = open_monitor(work, path)
     window = min(window, size // 2)
-    with timer() as t_insert:
+    history = size - window
+    copies = max(1, -(-history // base)) if prefill == "replicate" else 1
+    block = history // copies
+    span = timedelta(weeks=HISTORY_WEEKS) / copies
+    times = {}
+    with timer() as t:
         insert_articles(
             monitor,
-            size - window,
+            block,
             seed=seed,
             prefix="h",
-            start=WINDOW_SINCE - timedelta(weeks=HISTORY_WEEKS),
+            start=WINDOW_SINCE - span,
             end=WINDOW_SINCE,
             marked=prefill == "mark",
         )
+    times["insert_seconds"] = t["seconds"]
+    with timer() as t:
+        history_summary = monitor.analyze()
+    times["analyze_history_seconds"] = t["seconds"]
+    with timer() as t:
+        replicate(monitor.db.engine, copies, span.total_seconds() / 86400)
         insert_articles(monitor, window, seed=seed, prefix="w", start=WINDOW_SINCE, end=WINDOW_UNTIL)
-    with timer() as t_analyze:
+    times["replicate_seconds"] = t["seconds"]
+    with timer() as t:
         summary = monitor.analyze()
+    times["analyze_window_seconds"] = t["seconds"]
+    with monitor.db.session(read_only=True) as session:
+        stored = int(session.scalar(select(func.count()).select_from(Article)) or 0)
     monitor.close()
     return {
         "size": size,
+        "stored": stored,
         "window": window,
         "prefill": prefill,
-        "insert_seconds": round(t_insert["seconds"], 2),
-        "analyze_seconds": round(t_analyze["seconds"], 2),
-        "summary": summary.as_dict(),
+        "analysed_block": block,
+        "copies": copies,
+        **{k: round(v, 2) for k, v in times.items()},
+        "history": history_summary.as_dict(),
+        "window_summary": summary.as_dict(),
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -140,10 +162,13 @@ def understand(workdir: str, db: str, new: int, seed: int = 2) -> dict[str, Any]
     insert_articles(
         monitor, new, seed=seed, prefix="n", start=WINDOW_UNTIL - timedelta(days=2), end=WINDOW_UNTIL
     )
+    cpu = time.process_time()
     with timer() as t:
         summary = monitor.analyze()
+    cpu = time.process_time() - cpu
     monitor.close()
     return {
+        "cpu_seconds": cpu,
         "store": stored,
         "new": new,
         "seconds": t["seconds"],
@@ -168,6 +193,7 @@ def digest(workdir: str, db: str) -> dict[str, Any]:
             or 0
         )
     build = getattr(monitor, "build_digest", None)
+    cpu = time.process_time()
     with timer() as t:
         if build is not None:
             from monitor.digest.window import Window
@@ -179,8 +205,10 @@ def digest(workdir: str, db: str) -> dict[str, Any]:
         else:
             kind = "digest_data"
             result = monitor.digest_data(WINDOW_SINCE, WINDOW_UNTIL)
+    cpu = time.process_time() - cpu
     monitor.close()
     return {
+        "cpu_seconds": cpu,
         "store": stored,
         "in_window": in_window,
         "seconds": t["seconds"],
