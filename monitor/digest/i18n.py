@@ -44,12 +44,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "subject_range": "{title} watch, {range}: {headline}",
         "nothing_new": "nothing new",
         "summary": "{counts} — {articles} from {sources}.",
-        "summary_known": "{count} already known, collapsed at the end.",
+        "summary_known": "{count} collapsed at the end.",
         "empty": "Nothing new this week: no relevant article between {since} and {until}.",
         "new_heading": "New developments",
         "developing_heading": "Developing stories",
         "chart_heading": "This week per tag",
-        "chart_legend": "Dark bar: articles this week. Light bar: the baseline's weekly average.",
+        "chart_legend": "Dark bar and first number: articles this week. Light bar and second number: "
+                        "the baseline's weekly average.",
         "baseline_avg": "baseline avg",
         "names_heading": "Names seen for the first time",
         "known_heading": "Known re-tellings",
@@ -58,6 +59,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "window": "Covers {since} to {until} ({tz}).",
         "failing": "Feeds failing",
         "unsubscribe": "Unsubscribe",
+        "unsubscribe_or_mail": "or send an email to {address} with the subject “unsubscribe {token}”.",
         "unsubscribe_mail": "To unsubscribe, send an email to {address} with the subject "
                             "“unsubscribe {token}”.",
         "unsubscribe_link": "To unsubscribe: {url}",
@@ -70,13 +72,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "subject_range": "Veille {title}, {range} : {headline}",
         "nothing_new": "rien de nouveau",
         "summary": "{counts} — {articles} de {sources}.",
-        "summary_known": "{count} déjà connus, résumés en fin de lettre.",
+        "summary_known": "{count} en fin de lettre.",
         "empty": "Rien de nouveau cette semaine : aucun article pertinent entre le {since} et le {until}.",
         "new_heading": "Nouveaux développements",
         "developing_heading": "Sujets en cours",
         "chart_heading": "Cette semaine par thème",
-        "chart_legend": "Barre foncée : articles cette semaine. "
-                        "Barre claire : moyenne hebdomadaire de la référence.",
+        "chart_legend": "Barre foncée et premier nombre : articles cette semaine. Barre claire et second "
+                        "nombre : moyenne hebdomadaire de la référence.",
         "baseline_avg": "moy. référence",
         "names_heading": "Noms vus pour la première fois",
         "known_heading": "Redites de faits connus",
@@ -85,6 +87,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "window": "Période du {since} au {until} ({tz}).",
         "failing": "Flux en panne",
         "unsubscribe": "Se désabonner",
+        "unsubscribe_or_mail": "ou écrivez à {address} avec l’objet « unsubscribe {token} ».",
         "unsubscribe_mail": "Pour vous désabonner, écrivez à {address} avec l’objet "
                             "« unsubscribe {token} ».",
         "unsubscribe_link": "Pour vous désabonner : {url}",

@@ -181,7 +181,8 @@ def tag_names(data: dict[str, Any], lang: str) -> dict[str, str]:
 
 def bars(data: dict[str, Any], lang: str = "en") -> tuple[Bar, ...]:
     names = tag_names(data, lang)
-    rows = [(names.get(tag, tag), n, base) for tag, n, base in _volume_rows(data)]
+    # Tags with no article this week are left out: the chart shows what the week was about.
+    rows = [(names.get(tag, tag), n, base) for tag, n, base in _volume_rows(data) if n > 0]
     rows = sorted(rows, key=lambda r: (-r[1], r[0]))[:MAX_BARS]
     top = max([max(c, b or 0) for _, c, b in rows] or [0])
     if top <= 0:
@@ -195,7 +196,7 @@ def bars(data: dict[str, Any], lang: str = "en") -> tuple[Bar, ...]:
 
 
 def _summary(counts: dict[str, int], lang: str) -> str:
-    parts = [i18n.plural(lang, "new", counts["new"]), i18n.plural(lang, "developing", counts["developing"])]
+    parts = [i18n.plural(lang, key, counts[key]) for key in ("new", "developing") if counts[key]]
     text = i18n.messages(lang)["summary"].format(
         counts=", ".join(parts), articles=i18n.plural(lang, "article", counts["articles"]),
         sources=i18n.plural(lang, "source", counts["sources"]))

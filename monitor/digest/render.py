@@ -38,14 +38,13 @@ def templates_dir() -> Path:
     return shipped if shipped.is_dir() else PACKAGE_DIR / "templates"
 
 
-def text_bar(bar: Bar) -> str:
-    """``sanctions              ██████████            12  (baseline avg 3.5)`` for the plain part."""
+def text_bar(bar: Bar, avg_label: str = "baseline avg") -> str:
+    """``military               ██████████████████            5  (baseline avg 1.5)`` for the plain part."""
     filled = round(TEXT_BAR_WIDTH * bar.width / 100)
     label = bar.tag if len(bar.tag) <= TEXT_LABEL_WIDTH else bar.tag[: TEXT_LABEL_WIDTH - 1] + "…"
     line = f"{label:<{TEXT_LABEL_WIDTH}} {'█' * filled}{' ' * (TEXT_BAR_WIDTH - filled)} {bar.count:>4}"
     if bar.baseline is not None:
-        marks = round(TEXT_BAR_WIDTH * (bar.baseline_width or 0) / 100)
-        line += f"  ({'░' * marks} {bar.baseline:.1f})"
+        line += f"  ({avg_label} {bar.baseline:.1f})"
     return line.rstrip()
 
 
@@ -53,6 +52,7 @@ def text_bar(bar: Bar) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir())),
                       autoescape=select_autoescape(enabled_extensions=("html.j2", "xml.j2", "html", "xml"),
+                                                   disabled_extensions=("txt.j2", "txt"),
                                                    default_for_string=True, default=True),
                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
     env.globals["text_bar"] = text_bar

@@ -1,0 +1,117 @@
+"""The digest and subscriber commands end to end, on the real digest data of the labelled article set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from conftest import NOW
+
+from monitor.cli import main
+from monitor.config import PROJECT_DIR, load_config
+from monitor.core import Monitor
+from monitor.store.articles import save_article
+from monitor.text import url_article_id
+from monitor.types import NewArticle
+
+EVAL_SET = PROJECT_DIR / "bench" / "eval" / "articles.jsonl"
+
+
+def _load_articles(config_path: Path) -> None:
+    """The bundled seeds plus the dated French and English reports of the evaluation set."""
+    with Monitor(load_config(config_path), clock=lambda: NOW) as monitor:
+        monitor.ensure_schema()
+        monitor.load_seeds(PROJECT_DIR / "seeds")
+        for line in EVAL_SET.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            published = datetime.fromisoformat(row["published"])
+            url = f"https://news.example/{row['id']}"
+            with monitor.db.session() as session:
+                save_article(session, NewArticle(id=url_article_id(url), url=url, title=row["title"],
+                                                 text=row["text"], source=row["source"], lang=row["lang"],
+                                                 published_at=published), now=published)
+
+
+@pytest.fixture
+def config_path(write_config: Callable[..., Path]) -> Path:
+    path = write_config({"digest": {"unsubscribe_url": "https://watch.example.org/u/{token}"}})
+    _load_articles(path)
+    return path
+
+
+def test_digest_json_is_exactly_the_digest_data(config_path: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "w43.json"
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43", "--format", "json",
+                 "--output", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    with Monitor(load_config(config_path)) as monitor:
+        window = monitor.window_for_week("2024-W43")
+        expected = monitor.digest_data(window.since, window.until)
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(expected, default=str))
+
+
+def test_digest_html_of_a_real_week_is_archived(config_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Russia–North Korea watch, week 43: 1 developing story")
+    path = Path(out.strip().splitlines()[-1].removeprefix("wrote "))
+    assert path.name == "2024-W43.html" and path.exists()
+    html = path.read_text(encoding="utf-8")
+    assert "Developing stories" in html and "What's new" in html
+    assert (path.parent / "index.html").exists() and (path.parent / "atom.xml").exists()
+
+
+def test_digest_eml_is_the_message_a_subscriber_gets(config_path: Path, tmp_path: Path) -> None:
+    assert main(["--config", str(config_path), "subscribers", "add", "Zoe@Example.ORG", "--lang", "fr",
+                 "--name", "Zoé"]) == 0
+    out = tmp_path / "w.eml"
+    assert main(["--config", str(config_path), "digest", "--since", "2024-10-14", "--until", "2024-10-27",
+                 "--format", "eml", "--output", str(out)]) == 0
+    message = message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "Zoe@example.org"
+    assert message["Subject"].startswith("Veille Russia–North Korea, 14 octobre 2024 – 27 octobre 2024 : ")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Nouveaux développements" in message.get_body(("html",)).get_content()
+
+
+def test_send_without_smtp_is_an_error_saying_what_to_configure(config_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43", "--send"]) == 1
+    assert "no SMTP configured: set [smtp] host and from" in capsys.readouterr().err
+
+
+def test_a_bad_week_is_named(config_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W60"]) == 2
+    assert "2024 has no week 60" in capsys.readouterr().err
+
+
+def test_subscribers_commands(write_config: Callable[..., Path], tmp_path: Path,
+                              capsys: pytest.CaptureFixture) -> None:
+    config = str(write_config())
+    assert main(["--config", config, "subscribers", "add", "ann@example.org", "--name", "Ann"]) == 0
+    assert main(["--config", config, "subscribers", "add", "not-an-address"]) == 2
+    assert "'not-an-address' is not an email address" in capsys.readouterr().err
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,name,lang\nbob@example.org,Bob,fr\nbad@,Bad,en\ncat@example.org,,de\n"
+                        "ann@example.org,Ann,en\n", encoding="utf-8")
+    assert main(["--config", config, "subscribers", "import", str(csv_file)]) == 1
+    captured = capsys.readouterr()
+    assert "1 added, 1 already subscribed, 2 problems" in captured.out
+    assert f"{csv_file}:3: 'bad@' is not an email address" in captured.err
+    assert f"{csv_file}:4: language 'de'" in captured.err
+    assert main(["--config", config, "subscribers", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["email"], r["lang"]) for r in rows] == [("ann@example.org", "en"), ("bob@example.org", "fr")]
+    token = rows[1]["token"]
+    assert main(["--config", config, "unsubscribe", token]) == 0
+    assert "unsubscribed bob@example.org" in capsys.readouterr().out
+    assert main(["--config", config, "unsubscribe", "nope"]) == 1
+    assert main(["--config", config, "subscribers", "list"]) == 0
+    assert "bob@example.org\tfr\tunsubscribed" in capsys.readouterr().out
+    assert main(["--config", config, "subscribers", "remove", "ann@example.org"]) == 0
+    assert main(["--config", config, "subscribers", "remove", "ann@example.org"]) == 1
