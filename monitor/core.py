@@ -192,6 +192,8 @@ class Monitor:
 
         if url.split("://", 1)[0].lower() not in ALLOWED_SCHEMES or "://" not in url:
             raise ConfigError(f"feed URL must start with http:// or https://, got {url!r}")
+        if len(url) > feed_store.MAX_URL_CHARS:
+            raise ConfigError(f"feed URL longer than {feed_store.MAX_URL_CHARS} characters")
         with self.db.session() as session:
             return feed_store.add_feed(session, url, name=name, lang=lang, tags=tags)[1]
 

@@ -197,9 +197,13 @@ def test_hostile_feeds_are_recorded_errors(make_config, site: LocalSite) -> None
                          '<rss version="2.0"><channel><title>&x;</title></channel></rss>')
     site.add("/latin1.xml", rss("Caf\u00e9", []).replace("utf-8", "iso-8859-1").encode("latin-1"),
              content_type="application/rss+xml")
-    m = make_monitor(feeds_config(make_config, site, ["/laughs.xml", "/xxe.xml", "/latin1.xml"]))
+    long_title = "T" * 5000
+    site.add("/odd.xml", rss(long_title, [("x", "http://[broken/", "s"), ("y", "javascript:alert(1)", "s")]),
+             validators=False, headers={"ETag": '"' + "e" * 3000 + '"'}, content_type="application/rss+xml")
+    m = make_monitor(feeds_config(make_config, site, ["/laughs.xml", "/xxe.xml", "/latin1.xml", "/odd.xml"]))
     summary = m.fetch()
     rows = feed_rows(m)
-    assert summary.feeds_failed == 2
+    assert summary.feeds_failed == 2 and summary.new_articles == 0
+    assert rows["odd.xml"].etag is None and rows["odd.xml"].consecutive_failures == 0
     assert "entities" in rows["laughs.xml"].last_error and "entities" in rows["xxe.xml"].last_error
     assert rows["latin1.xml"].last_error is None

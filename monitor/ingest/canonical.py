@@ -74,8 +74,12 @@ def is_opaque_aggregator_link(url: str) -> bool:
 
 def canonicalize(url: str) -> str:
     """The canonical URL: unwrapped, lower-case scheme and host, no default port, fragment or tracking."""
-    url = unwrap(url.strip())
-    parts = urlsplit(url)
+    url = url.strip()
+    try:
+        url = unwrap(url)
+        parts = urlsplit(url)
+    except ValueError:  # not a URL we can take apart (e.g. an unbalanced IPv6 bracket): keep it as is
+        return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     try:

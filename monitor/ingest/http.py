@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +25,11 @@ from .netguard import check_url
 
 PERMANENT_REDIRECTS = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
-#: Statuses after which retrying soon is pointless; 410 also disables a feed.
+#: A 410 disables a feed: the publisher says it is gone for good.
 GONE = 410
+#: One response may take at most this many read timeouts in total: the read timeout alone bounds each
+#: wait between two chunks, so a server dripping one byte at a time could otherwise hold a fetch forever.
+TOTAL_TIME_FACTOR = 3
 
 
 def user_agent(contact: str = "") -> str:
@@ -176,8 +180,11 @@ class HttpClient:
                     raise FetchError(f"response larger than {max_bytes} bytes ({declared} declared)",
                                      source=url)
                 decoder = _Decoder(r.headers.get("content-encoding", ""), max_bytes, url)
+                deadline = time.monotonic() + self.config.read_timeout_seconds * TOTAL_TIME_FACTOR
                 for chunk in r.iter_raw():
                     decoder.feed(chunk)
+                    if time.monotonic() > deadline:
+                        raise FetchError("timed out (the body took too long to arrive)", source=url)
                 return r.status_code, None, Response(
                     url=url, status=r.status_code, body=decoder.body(),
                     content_type=r.headers.get("content-type", ""), etag=r.headers.get("etag"),
@@ -186,3 +193,5 @@ class HttpClient:
             raise FetchError(f"timed out ({type(exc).__name__})", source=url) from None
         except httpx.HTTPError as exc:
             raise FetchError(f"HTTP error: {exc or type(exc).__name__}", source=url) from None
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise FetchError(f"invalid URL: {exc}", source=url, permanent=True) from None

@@ -35,11 +35,14 @@ def resolve(host: str, port: int) -> list[str]:
 
 def check_url(url: str, *, allow_private: bool) -> None:
     """Raise FetchError unless ``url`` is http(s) and (unless allowed) every address of its host is public."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise FetchError(f"invalid URL: {exc}", source=url, permanent=True) from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise FetchError(f"refused scheme {parts.scheme or '(none)'!r}: only http and https are fetched",
                          source=url, permanent=True)
-    host = parts.hostname
     if not host:
         raise FetchError("refused URL without a host", source=url, permanent=True)
     if allow_private:

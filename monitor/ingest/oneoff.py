@@ -13,6 +13,7 @@ from ..config import Config
 from ..errors import FetchError
 from ..store import Database
 from ..store.articles import save_article, url_known
+from ..store.feeds import MAX_URL_CHARS
 from ..store.models import Article
 from ..text import content_hash, decompress, one_line, text_article_id
 from ..types import LoadProblem, LoadResult, NewArticle
@@ -70,6 +71,8 @@ def ingest_targets(db: Database, config: Config, now: datetime, targets: Sequenc
             try:
                 if is_url(target):
                     url = canonicalize(target)
+                    if len(url) > MAX_URL_CHARS:
+                        raise ValueError(f"URL longer than {MAX_URL_CHARS} characters")
                     with db.session(read_only=True) as session:
                         if url_known(session, url):
                             unchanged.append(target)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import lxml.html
@@ -22,6 +23,8 @@ from ..types import FeedEntry
 MAX_TITLE_CHARS = 1000
 MAX_SUMMARY_CHARS = 20_000
 MAX_CONTENT_CHARS = 200_000
+#: Longer links are not article addresses (the articles table holds 2048 characters).
+MAX_LINK_CHARS = 2000
 #: Entity declarations are looked for in the head of the document only (a DTD comes first).
 DTD_SCAN_BYTES = 65_536
 #: feedparser complaints that say nothing about the feed's content (a server's wrong Content-Type).
@@ -61,7 +64,12 @@ def _when(entry: Any) -> datetime | None:
 
 def _entry(feed_url: str, entry: Any) -> FeedEntry | None:
     link = (entry.get("link") or "").strip()
-    if not link.startswith(("http://", "https://")):
+    if not link.startswith(("http://", "https://")) or len(link) > MAX_LINK_CHARS:
+        return None
+    try:
+        if not urlsplit(link).hostname:
+            return None
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
     contents = entry.get("content") or []
     content = max((c.get("value", "") for c in contents), key=len, default="")

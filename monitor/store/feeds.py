@@ -20,6 +20,11 @@ from .models import Feed
 
 MOVED_PREFIX = "moved permanently to "
 NOT_CONFIGURED = "no longer in the configuration file"
+#: The feeds.url column holds 2048 characters; a longer redirect target is not followed into the row.
+MAX_URL_CHARS = 2000
+#: Sizes of the feeds.etag and feeds.last_modified columns.
+MAX_ETAG_CHARS = 1024
+MAX_DATE_CHARS = 128
 #: A feed counts as due this long before its time, so a scheduler firing a little early still polls it.
 DUE_SLACK = timedelta(minutes=5)
 
@@ -60,7 +65,7 @@ def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
         if row is None:
             row = Feed(url=conf.url, origin="config", enabled=True, consecutive_failures=0, entries_seen=0)
             session.add(row)
-        row.name, row.lang, row.tags = conf.name, conf.lang, ",".join(conf.tags)
+        row.name, row.lang, row.tags = one_line(conf.name, 300), conf.lang[:16], ",".join(conf.tags)
         if row.origin == "config" and row.disabled_reason == NOT_CONFIGURED:
             row.enabled, row.disabled_reason = True, None
     for row in rows.values():
@@ -78,8 +83,8 @@ def add_feed(session: Session, url: str, *, name: str = "", lang: str = "",
     if row is None:
         row = Feed(url=url, origin="cli", consecutive_failures=0, entries_seen=0)
         session.add(row)
-    row.name = name or row.name or ""
-    row.lang = lang or row.lang or ""
+    row.name = one_line(name, 300) or row.name or ""
+    row.lang = lang[:16] or row.lang or ""
     row.tags = ",".join(tags) if tags else (row.tags or "")
     row.enabled, row.disabled_reason, row.next_fetch_at = True, None, None
     session.flush()
@@ -120,7 +125,9 @@ def record_success(session: Session, feed_id: int, now: datetime, config: FetchC
     feed.last_checked_at = feed.last_success_at = now
     feed.consecutive_failures = 0
     feed.last_error = one_line(f"warning: {warning}", 500) if warning else None
-    feed.etag, feed.last_modified = etag, last_modified
+    # validators longer than their columns are dropped (the next poll is then unconditional)
+    feed.etag = etag if etag and len(etag) <= MAX_ETAG_CHARS else None
+    feed.last_modified = last_modified if last_modified and len(last_modified) <= MAX_DATE_CHARS else None
     if feed_type:
         feed.feed_type = feed_type
     feed.entries_seen = (feed.entries_seen or 0) + entries
@@ -148,7 +155,7 @@ def move_feed(session: Session, feed_id: int, new_url: str) -> bool:
     (so the configuration file, which still names it, does not bring it back). False when another feed
     already has the new URL: then this one is disabled as a duplicate."""
     feed = session.get(Feed, feed_id)
-    if feed is None or feed.url == new_url:
+    if feed is None or feed.url == new_url or len(new_url) > MAX_URL_CHARS:
         return False
     old_url = feed.url
     if session.scalars(select(Feed).where(Feed.url == new_url)).first() is not None:
