@@ -20,7 +20,8 @@ from . import rows as R
 from .common import machine
 from .table import Row, as_json, render_markdown, render_text
 
-RESULTS = Path(__file__).resolve().parent / "results"
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "results"
 FULL = {
     "pages": 1000,
     "feeds": 1000,
@@ -37,10 +38,10 @@ QUICK = {
     "feeds": 100,
     "entries": 20,
     "stores": "1000,3000",
-    "window": 200,
-    "new": 150,
+    "window": 150,
+    "new": 120,
     "prefill": "replicate",
-    "base": 300,
+    "base": 200,
 }
 PREFILL_NOTES = {
     "mark": "store history marked off-topic, not analysed (indexes hold the window only)",
@@ -61,8 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--feeds", type=int, help="feeds for the polling measure (1000; quick 100)")
     p.add_argument("--entries", type=int, help="entries per feed for the polling measure (50; quick 20)")
     p.add_argument("--stores", help="store sizes, comma-separated (1000,10000,100000; quick 1000,3000)")
-    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 200)")
-    p.add_argument("--new", type=int, help="new articles analysed at each store size (1000; quick 150)")
+    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 150)")
+    p.add_argument("--new", type=int, help="new articles analysed at each store size (1000; quick 120)")
     p.add_argument(
         "--prefill",
         choices=("replicate", "analyze", "mark"),
@@ -88,7 +89,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def worker(name: str, **params: Any) -> dict[str, Any]:
     """Run one measure in a fresh process; its result, or MeasureFailed with the error's last line."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.worker", name, json.dumps(params)], capture_output=True, text=True
+        [sys.executable, "-m", "bench.worker", name, json.dumps(params)],
+        capture_output=True,
+        text=True,
+        cwd=BENCH_DIR.parent,
     )
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
