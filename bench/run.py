@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "analysed (slow: ~1 h for 100,000), or marked off-topic with empty indexes",
     )
     p.add_argument(
-        "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 300)"
+        "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 200)"
     )
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASURES)}")
     p.add_argument("--json", type=Path, default=RESULTS / "latest.json", help="where to write the results")
