@@ -214,6 +214,39 @@ def test_starttls_and_auth(make_config: Callable[..., Config], tls_inbox: tuple[
     monitor.close()
 
 
+def test_implicit_tls(make_config: Callable[..., Config], tmp_path: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=server_context)
+    controller.start()
+    try:
+        monitor = _monitor(make_config(smtp=smtp_table(controller.port, security="tls")))
+        report = monitor.send_digest(_build(monitor))
+        monitor.close()
+    finally:
+        controller.stop()
+    assert sorted(report.sent) == sorted(SUBSCRIBERS) and len(handler.messages) == 3
+
+
+def test_to_sends_one_test_message_and_records_no_delivery(make_config: Callable[..., Config],
+                                                          inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    monitor = _monitor(make_config(smtp=smtp_table(port)))
+    digest = _build(monitor)
+    report = monitor.send_digest(digest, to="editor@example.net")
+    assert report.sent == ["editor@example.net"] and len(handler.messages) == 1
+    assert "unsubscribe%20test" in handler.messages[0][1]["List-Unsubscribe"]
+    assert _statuses(monitor) == [] and not monitor.digest_sent(digest.window)
+    with pytest.raises(DeliveryError, match="--to: 'nobody' is not an email address"):
+        monitor.send_digest(digest, to="nobody")
+    monitor.close()
+
+
 def test_a_wrong_password_is_one_clear_error(make_config: Callable[..., Config],
                                             tls_inbox: tuple[Inbox, int, list[str]],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
