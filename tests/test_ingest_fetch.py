@@ -151,9 +151,11 @@ def test_private_addresses_are_refused_unless_allowed(make_config, site: LocalSi
     assert site.requests_to("/feed.xml") == []
 
 
-def test_redirect_to_a_private_address_is_refused(make_config) -> None:
+def test_redirect_to_a_private_address_is_refused(site: LocalSite) -> None:
     # the guard runs on every hop: checked directly on the redirect target's resolved addresses
+    from monitor.config import FetchConfig
     from monitor.errors import FetchError
+    from monitor.ingest.http import HttpClient
     from monitor.ingest.netguard import address_is_public, check_url
 
     for address in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fe80::1",
@@ -163,6 +165,12 @@ def test_redirect_to_a_private_address_is_refused(make_config) -> None:
     for url in ("http://127.0.0.1/x", "http://localhost:8080/", "file:///etc/passwd", "ftp://example.org/"):
         with pytest.raises(FetchError):
             check_url(url, allow_private=False)
+    # and the connection itself is refused even if a name changed its answer after the check
+    site.add("/x", "secret")
+    with HttpClient(FetchConfig(allow_private_addresses=False)) as http, \
+            pytest.raises(FetchError, match="refused address 127.0.0.1"):
+        http._client.get(site.url("/x").replace("127.0.0.1", "localhost"))
+    assert site.requests_to("/x") == []
 
 
 def test_failed_page_falls_back_to_the_feed_summary(make_config, site: LocalSite) -> None:

@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from .. import __version__
 from ..config import FetchConfig
 from ..errors import FetchError
-from .netguard import check_url
+from .netguard import GuardedBackend, check_url
 
 PERMANENT_REDIRECTS = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -123,8 +124,15 @@ class HttpClient:
         timeout = httpx.Timeout(config.read_timeout_seconds, connect=config.connect_timeout_seconds)
         limits = httpx.Limits(max_connections=config.concurrency,
                               max_keepalive_connections=config.concurrency)
+        transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+        # the same pool httpx builds, with the guarded socket backend (httpx has no public hook for it)
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(allow_private=config.allow_private_addresses))
         self._client = httpx.Client(
-            timeout=timeout, limits=limits, follow_redirects=False, trust_env=False,
+            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
             headers={"User-Agent": user_agent(config.user_agent_contact),
                      "Accept-Encoding": "gzip, deflate"})
 

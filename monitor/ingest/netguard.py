@@ -1,14 +1,20 @@
 """Which URLs may be fetched: http(s) only, and public addresses only unless private ones are allowed.
 
 The check runs on every hop (the first URL and each redirect target) after DNS resolution, so a public
-name that resolves to 127.0.0.1 or a redirect to a private address is refused like a literal one.
+name that resolves to 127.0.0.1 or a redirect to a private address is refused like a literal one. The
+connection itself goes through ``GuardedBackend``, which resolves again, checks again and connects to
+the checked address: a name that changes its answer between the check and the connection (DNS
+rebinding) cannot slip through.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
 
 from ..errors import FetchError
 
@@ -55,3 +61,22 @@ def check_url(url: str, *, allow_private: bool) -> None:
         if not address_is_public(address):
             raise FetchError(f"refused address {address} of {host} (private, loopback, link-local or "
                              "multicast; set fetch.allow_private_addresses to allow)", source=url)
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to addresses that pass the check."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
+        if not self.allow_private:
+            addresses = resolve(host, port)
+            refused = [a for a in addresses if not address_is_public(a)]
+            if refused or not addresses:
+                raise FetchError(f"refused address {refused[0] if refused else '(none)'} of {host} "
+                                 "(private, loopback, link-local or multicast)", source=host)
+            host = addresses[0]
+        return super().connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                   socket_options=socket_options)
