@@ -145,3 +145,29 @@ def test_goals_are_judged_at_the_largest_store_only():
         ]
     )
     assert digests[1].met is True and digests[1].ratio == pytest.approx(1.4)
+
+
+def test_a_replicated_store_copies_the_analysed_block_and_its_indexes_back_in_time(tmp_path):
+    import sqlite3
+
+    from bench.scale import build_store
+
+    db = tmp_path / "store.db"
+    result = build_store(str(tmp_path), str(db), size=120, window=20, prefill="replicate", base=40)
+    assert result["copies"] == 3 and result["analysed_block"] == 33 and result["stored"] == 3 * 33 + 20
+    with sqlite3.connect(db) as conn:
+
+        def one(sql: str):
+            return conn.execute(sql).fetchone()[0]
+
+        assert one("SELECT count(*) FROM articles WHERE relevant IS NULL") == 0
+        assert one("SELECT count(*) FROM articles WHERE id LIKE '%~r%'") == 66
+        base_bands = one("SELECT count(*) FROM article_bands WHERE article_id NOT LIKE '%~r%'")
+        assert one("SELECT count(*) FROM article_bands WHERE article_id LIKE '%~r2'") > 0.3 * base_bands
+        assert one("SELECT count(*) FROM stories WHERE id LIKE '%~r2'") == one(
+            "SELECT count(*) FROM stories WHERE id NOT LIKE '%~r%' AND id IN (SELECT story_id "
+            "FROM story_articles WHERE article_id LIKE 'bench-h%' AND article_id NOT LIKE '%~r%')"
+        )
+        assert one("SELECT max(published_at) FROM articles WHERE id LIKE '%~r2'") < one(
+            "SELECT min(published_at) FROM articles WHERE id LIKE '%~r1'"
+        )
