@@ -133,3 +133,15 @@ def test_the_html_digest_renders_in_a_real_browser(tmp_path: Path, width: int) -
                    check=True, capture_output=True, timeout=120)
     assert _png_size(png) == (width, 2000)
     assert png.stat().st_size > 20_000  # a page with text and bars, not a blank screenshot
+
+
+def test_a_huge_week_stays_under_gmails_clipping_size() -> None:
+    data = _rich_data()
+    template = data["stories"][0]
+    data["stories"] = [{**template, "id": f"s{i}", "title": f"Story {i} " + "x" * 150} for i in range(60)]
+    view = _view(data)
+    html = render_html(view, subject="S", unsubscribe=UNSUB)
+    text = render_text(view, subject="S", unsubscribe=UNSUB)
+    assert len(view.new) == 25 and "…and 35 more in the archive." in text
+    assert "60 new developments" in text
+    assert len(html.encode("utf-8")) < 102_000

@@ -27,6 +27,9 @@ MAX_SENTENCES = 3
 MAX_ALSO = 6
 #: Tags in the chart, largest first (more stop being readable as bars on a phone).
 MAX_BARS = 12
+#: New developments and developing stories shown per section; the rest are counted ("and 4 more"). Gmail
+#: clips HTML mail over 102 KB and one inlined story is about 1.5 KB, so 25 + 25 stays well under it.
+MAX_SECTION_STORIES = 25
 #: First-seen names listed.
 MAX_NAMES = 30
 #: Known re-tellings listed one line each (a collapsed list, not the week's reading).
@@ -79,6 +82,9 @@ class DigestView:
     known: tuple[StoryView, ...] = ()
     failing: tuple[FailingFeed, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    #: Stories left out of each section by MAX_SECTION_STORIES.
+    more_new: int = 0
+    more_developing: int = 0
 
 
 def safe_url(url: Any) -> str:
@@ -244,7 +250,10 @@ def build_view(data: dict[str, Any], *, lang: str, title: str, label: str, tz: s
         summary=_summary(counts, lang) if not is_empty(data) else t["empty"].format(since=since_text,
                                                                                     until=until_text),
         empty=is_empty(data),
-        new=pick("new", "key_sentences"), developing=pick("developing", "whats_new"),
+        new=pick("new", "key_sentences")[:MAX_SECTION_STORIES],
+        developing=pick("developing", "whats_new")[:MAX_SECTION_STORIES],
+        more_new=max(0, counts["new"] - MAX_SECTION_STORIES),
+        more_developing=max(0, counts["developing"] - MAX_SECTION_STORIES),
         bars=bars(data, lang), names=tuple(n for n in (_label(x) for x in names[:MAX_NAMES]) if n),
         known=pick("known", "whats_new")[:MAX_KNOWN], failing=failing, counts=counts)
 
