@@ -159,13 +159,21 @@ class Monitor:
         One feed's failure is recorded on that feed and in the summary, never raised. The run is
         recorded in ``runs`` (kind "fetch") with its counts and per-stage timings.
         """
+        import contextlib
+
         from .ingest.pipeline import FetchRun
         from .ingest.progress import TerminalProgress
+        from .text import one_line
 
         bar = TerminalProgress(enabled=None if progress else False)
         started = self.clock()
         try:
             summary = FetchRun(self.db, self.config, started, progress=bar).run(force=force)
+        except Exception as exc:  # the run could not go on: leave a failed run for `monitor status`
+            with contextlib.suppress(Exception), self.db.session() as session:
+                session.add(Run(kind="fetch", started_at=started, finished_at=self.clock(), ok=False,
+                                stats=json.dumps({"error": one_line(str(exc), 500)})))
+            raise
         finally:
             bar.close()
         with self.db.session() as session:

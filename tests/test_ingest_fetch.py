@@ -215,3 +215,31 @@ def test_hostile_feeds_are_recorded_errors(make_config, site: LocalSite) -> None
     assert rows["odd.xml"].etag is None and rows["odd.xml"].consecutive_failures == 0
     assert "entities" in rows["laughs.xml"].last_error and "entities" in rows["xxe.xml"].last_error
     assert rows["latin1.xml"].last_error is None
+
+
+def test_a_run_that_dies_half_way_loses_and_duplicates_nothing(make_config, site: LocalSite) -> None:
+    from sqlalchemy import text
+
+    from monitor.text import url_article_id
+
+    pages = [site.add(f"/s{i}.html", article_html(f"Story {i}")) for i in range(3)]
+    site.add("/feed.xml", rss("Feed", [(f"Story {i}", u, "s") for i, u in enumerate(pages)]))
+    now = [NOW]
+    m = make_monitor(feeds_config(make_config, site, ["/feed.xml"]), clock=lambda: now[0])
+    if not m.db.is_sqlite:
+        pytest.skip("the failure is injected with a SQLite trigger")
+    doomed = url_article_id(pages[1])
+    with m.db.session() as session:  # a real database failure while storing the second article
+        session.execute(text(f"CREATE TRIGGER boom BEFORE INSERT ON articles WHEN NEW.id = '{doomed}' "
+                             "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"))
+    with pytest.raises(Exception, match="disk on fire"):
+        m.fetch()
+    stored_before = {a.url for a in articles(m)}
+    assert pages[1] not in stored_before and all(a.text for a in articles(m))  # whole articles only
+    assert feed_rows(m)["feed.xml"].etag is None  # validators not saved: the next run reads it in full
+    assert m.status()["last_fetch"]["ok"] is False
+    with m.db.session() as session:
+        session.execute(text("DROP TRIGGER boom"))
+    now[0] = NOW + timedelta(hours=2)
+    m.fetch()
+    assert sorted(a.url for a in articles(m)) == sorted(pages)
