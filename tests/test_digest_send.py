@@ -326,3 +326,13 @@ def test_a_crash_after_the_first_recipient_then_a_rerun_mails_everyone_exactly_o
     third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert "0 sent, 2 already sent earlier" in third.stdout
     assert len(handler.messages) == 3
+
+    # The operator checks with the subscriber, then forces that one copy; it now counts as delivered.
+    uncertain = next(a for a in SUBSCRIBERS if f"{a}: an earlier run stopped" in rerun.stderr)
+    forced = subprocess.run([*command, "--resend", "--to", uncertain], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert "1 sent" in forced.stdout and len(handler.received_by(uncertain)) == 2
+    with Monitor(load_config(config_path), clock=lambda: NOW) as check:
+        assert check.digest_sent(check.window_for_week("2026-W46"))
+        with check.db.session(read_only=True) as session:
+            assert sorted(session.scalars(select(Delivery.status))) == ["sent", "sent", "sent"]

@@ -188,8 +188,10 @@ class DigestPipeline:
             return report
         kwargs = {"sleep": self.sleep} if self.sleep else {}
         with SmtpSender(self.config.smtp, **kwargs) as sender:
-            if to is not None:
+            if to is not None and not (resend and self._is_subscriber(to)):
                 self._send_test(digest, to, sender, report)
+            elif to is not None:  # --resend --to SUBSCRIBER: their copy, recorded as their delivery
+                self._send_all(digest, sender, report, resend=True, only=_address(to))
             else:
                 self._send_all(digest, sender, report, resend=resend)
         now = self.clock()
@@ -214,10 +216,17 @@ class DigestPipeline:
         """A test message to one address: no delivery row, the subscriber's token when there is one."""
         self._deliver(sender, self.preview_message(digest, to), _address(to), report)
 
+    def _is_subscriber(self, address: str) -> bool:
+        with self.db.session(read_only=True) as session:
+            row = find(session, _address(address))
+            return row is not None and row.active
+
     def _send_all(self, digest: StoredDigest, sender: SmtpSender, report: SendReport, *,
-                  resend: bool) -> None:
+                  resend: bool, only: str | None = None) -> None:
         with self.db.session(read_only=True) as session:
             todo, uncertain = deliveries.to_send(session, digest.id, resend=resend)
+            if only is not None:
+                todo = [s for s in todo if s.email == only]
             done = deliveries.statuses(session, digest.id)
             active = session.scalars(select(Subscriber).where(Subscriber.active.is_(True))
                                      .order_by(Subscriber.id)).all()
