@@ -44,7 +44,7 @@ def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None, 
     return path
 
 
-def _report(report: SendReport) -> None:
+def _report(report: SendReport, window: Window) -> None:
     if report.skipped_empty:
         click.echo("nothing new this week and digest.skip_empty is set: nothing sent")
         return
@@ -52,9 +52,10 @@ def _report(report: SendReport) -> None:
                f"{len(report.failed)} failed, {len(report.rejected)} refused")
     for _address, reason in report.failed + report.rejected:
         click.echo(f"monitor: {reason}", err=True)
+    which = f"--week {window.label}" if window.label else "--since … --until …"
     for address in report.uncertain:
         click.echo(f"monitor: {address}: an earlier run stopped while sending; it may have been delivered "
-                   f"(not sent again; `monitor digest --resend --to {address}` forces it)", err=True)
+                   f"(not sent again; `monitor digest {which} --resend --to {address}` forces it)", err=True)
 
 
 @cli.command()
@@ -81,6 +82,6 @@ def digest(state: Context, week: str | None, since: str | None, until: str | Non
         return
     report = state.monitor.send_digest(built, to=to, resend=resend)
     click.echo(built.subject)
-    _report(report)
+    _report(report, window)
     if not report.ok:
         raise click.exceptions.Exit(1)
