@@ -26,6 +26,8 @@ class FeedEntry:
     published: datetime | None = None  # naive UTC
     author: str = ""
     entry_id: str = ""
+    #: The outlet an aggregator names for this entry (RSS <source>, e.g. Google News), else "".
+    source: str = ""
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,16 @@ def test_page_text_is_kept_and_too_short_pages_fall_back_to_the_entry() -> None:
 def test_language_detection_uses_the_hint_only_for_short_texts() -> None:
     assert detect_language("La Russie et la Corée du Nord ont signé un traité de défense mutuelle.") == "fr"
     assert detect_language("Short", hint="en") == "en"
+
+
+def test_aggregator_entries_name_their_outlet() -> None:
+    doc = ('<rss version="2.0"><channel><title>Google News</title><item>'
+           "<title>Kim visits Vladivostok - Reuters</title>"
+           "<link>https://news.google.com/rss/articles/AU_yqLOpaque?oc=5</link>"
+           '<source url="https://www.reuters.com">Reuters</source></item></channel></rss>')
+    entry = parse_feed(doc.encode(), "https://news.google.com/rss/search?q=x", max_entries=5).entries[0]
+    assert entry.title == "Kim visits Vladivostok" and entry.source == "Reuters"
+    article = build_article(canonicalize(entry.link), entry, None, Source(1, "Google News", "en"),
+                            raw_html=None, page_problem="aggregator link (not the article's page)")
+    assert article is not None and article.source == "Reuters" and article.extraction == "feed-summary"
+    assert article.text == "Kim visits Vladivostok"

@@ -106,7 +106,7 @@ def build_article(url: str, entry: FeedEntry | None, extracted: Extracted | None
         id=url_article_id(url), url=url, title=one_line(title or url, 500), text=text[:MAX_TEXT_CHARS],
         summary=one_line(entry.summary, 1000),
         author=(page.author if page and page.author else entry.author) or None,
-        source=one_line((extracted.sitename if extracted and extracted.sitename else source.name) or "", 300),
+        source=one_line((extracted.sitename if extracted else "") or entry.source or source.name, 300),
         lang=detect_language(text, hint=(extracted.language if extracted else "") or source.lang_hint),
         published_at=entry.published or (parse_date(page.date) if page else None),
         feed_id=source.feed_id, extraction=how, extraction_note=note,

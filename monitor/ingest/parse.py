@@ -71,11 +71,15 @@ def _entry(feed_url: str, entry: Any) -> FeedEntry | None:
             return None
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
+    outlet = html_to_text((entry.get("source") or {}).get("title", ""))[:300]
+    title = html_to_text(entry.get("title", ""))[:MAX_TITLE_CHARS]
+    if outlet and title.endswith(f" - {outlet}"):  # aggregators append the outlet to the headline
+        title = title[: -len(outlet) - 3]
     contents = entry.get("content") or []
     content = max((c.get("value", "") for c in contents), key=len, default="")
     return FeedEntry(
         feed_url=feed_url, link=link,
-        title=html_to_text(entry.get("title", ""))[:MAX_TITLE_CHARS],
+        title=title, source=outlet,
         summary=html_to_text(entry.get("summary", ""))[:MAX_SUMMARY_CHARS],
         content=html_to_text(content)[:MAX_CONTENT_CHARS] if content else "",
         published=_when(entry), author=(entry.get("author") or "")[:300],
