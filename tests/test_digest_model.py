@@ -108,8 +108,9 @@ def test_a_week_with_only_known_retellings_is_empty() -> None:
     data["stories"] = [s for s in data["stories"] if s["status"] == "known"]
     assert is_empty(data)
     view = build_view(data, lang="en", title="T", label="", tz="UTC")
-    assert view.summary == ("Nothing new this week: no relevant article between 9 November 2026 "
-                            "and 15 November 2026.")
+    assert view.summary == ("Nothing new this week: between 9 November 2026 and 15 November 2026 only known "
+                            "facts were retold.")
+    assert view.known[0].title == "Recap: the 2024 treaty"
 
 
 def test_default_window_is_the_last_full_week_in_the_configured_zone() -> None:

@@ -46,6 +46,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "summary": "{counts} — {articles} from {sources}.",
         "summary_known": "{count} collapsed at the end.",
         "empty": "Nothing new this week: no relevant article between {since} and {until}.",
+        "empty_known": "Nothing new this week: between {since} and {until} only known facts were retold.",
         "new_heading": "New developments",
         "developing_heading": "Developing stories",
         "chart_heading": "This week per tag",
@@ -75,6 +76,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "summary": "{counts} — {articles} de {sources}.",
         "summary_known": "{count} en fin de lettre.",
         "empty": "Rien de nouveau cette semaine : aucun article pertinent entre le {since} et le {until}.",
+        "empty_known": "Rien de nouveau cette semaine : du {since} au {until}, seulement des redites "
+                       "de faits connus.",
         "new_heading": "Nouveaux développements",
         "developing_heading": "Sujets en cours",
         "chart_heading": "Cette semaine par thème",

@@ -247,8 +247,8 @@ def build_view(data: dict[str, Any], *, lang: str, title: str, label: str, tz: s
     return DigestView(
         lang=lang, t=t, title=title, heading=t["watch"].format(title=title), label=label,
         window_text=t["window"].format(since=since_text, until=until_text, tz=tz),
-        summary=_summary(counts, lang) if not is_empty(data) else t["empty"].format(since=since_text,
-                                                                                    until=until_text),
+        summary=_summary(counts, lang) if not is_empty(data) else t[
+            "empty_known" if counts["known"] else "empty"].format(since=since_text, until=until_text),
         empty=is_empty(data),
         new=pick("new", "key_sentences")[:MAX_SECTION_STORIES],
         developing=pick("developing", "whats_new")[:MAX_SECTION_STORIES],
