@@ -27,6 +27,7 @@ from . import __version__
 from .config import Config, load_config
 from .digest import deliveries
 from .digest import window as digest_window
+from .digest.model import is_empty as digest_is_empty
 from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
 from .digest.window import Window
 from .errors import ConfigError, StorageError
@@ -292,11 +293,16 @@ class Monitor:
 
     def digest_sent(self, window: Window) -> bool:
         """True when nothing is left to send for this window: every active subscriber was mailed (or
-        refused permanently, or a crashed run may have mailed them); False when no digest exists."""
+        refused permanently, or a crashed run may have mailed them), or the week is empty and
+        ``digest.skip_empty`` is set; False when no digest exists."""
         with self.db.session(read_only=True) as session:
-            digest_id = session.scalar(select(Digest.id).where(Digest.since == window.since,
-                                                               Digest.until == window.until))
-            return digest_id is not None and deliveries.nothing_left(session, digest_id)
+            row = session.execute(select(Digest.id, Digest.data).where(Digest.since == window.since,
+                                                                       Digest.until == window.until)).first()
+            if row is None:
+                return False
+            if self.config.digest.skip_empty and digest_is_empty(json.loads(row.data or "{}")):
+                return True  # an empty week with skip_empty: nothing to send, ever
+            return deliveries.nothing_left(session, row.id)
 
     def add_subscriber(self, email: str, *, name: str = "", lang: str | None = None) -> SubscriberInfo:
         """Add (or re-activate) a subscriber; a bad address or language raises ConfigError naming it."""

@@ -293,8 +293,10 @@ def test_skip_empty_sends_nothing(make_config: Callable[..., Config], inbox: tup
     monitor = _monitor(make_config(smtp=smtp_table(port), digest={"skip_empty": True}))
     data = sample_data()
     data["stories"] = []
-    report = monitor.send_digest(_build(monitor, data))
+    digest = _build(monitor, data)
+    report = monitor.send_digest(digest)
     assert report.skipped_empty and handler.messages == []
+    assert monitor.digest_sent(digest.window)  # nothing will ever be due for this week
     monitor.close()
 
 
