@@ -327,7 +327,8 @@ class Monitor:
     def import_subscribers(self, path: str | Path) -> ImportResult:
         """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added."""
         with self.db.session() as session:
-            return subscribers.import_csv(session, Path(path), now=self.clock())
+            return subscribers.import_csv(session, Path(path), now=self.clock(),
+                                          default_lang=self.config.digest.locale)
 
     def unsubscribe(self, token: str) -> SubscriberInfo | None:
         """Deactivate the subscriber holding ``token``; None when no subscriber has it."""

@@ -112,7 +112,7 @@ def list_all(session: Session, *, active_only: bool = False) -> list[SubscriberI
     return [info(row) for row in session.scalars(query)]
 
 
-def import_csv(session: Session, path: Path, *, now: datetime) -> ImportResult:
+def import_csv(session: Session, path: Path, *, now: datetime, default_lang: str = "en") -> ImportResult:
     """Add every row of a CSV (columns email[, name[, lang]], optional header); bad rows are named by line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -125,7 +125,7 @@ def import_csv(session: Session, path: Path, *, now: datetime) -> ImportResult:
             continue
         email, name, lang = (cells + ["", ""])[:3]
         try:
-            subscriber, created = add(session, email, name=name, lang=lang or "en", now=now)
+            subscriber, created = add(session, email, name=name, lang=lang or default_lang, now=now)
         except ValueError as exc:
             result.problems.append(f"{path}:{line_no}: {exc}")
             continue
