@@ -155,3 +155,22 @@ def test_names_seen_for_the_first_time_are_reported(loaded: Monitor) -> None:
     names = {e["key"] for e in digest["first_seen_entities"]}
     assert "mishustin" in names
     assert "putin" not in names
+
+
+def test_an_article_marked_for_reanalysis_is_judged_again_without_duplicates(loaded: Monitor) -> None:
+    from sqlalchemy import update
+
+    from monitor.store.models import Article
+
+    before = _week(loaded, "2024-10-14")
+    with loaded.db.session() as session:  # what re-extraction of a page does: ask for a new judgment
+        session.execute(update(Article).where(Article.id.in_([_id("fr-nis-troops"), _id("en-nis-troops")]))
+                        .values(relevant=None, analyzed_at=None))
+    assert loaded.analyze().analyzed == 2
+    after = _week(loaded, "2024-10-14")
+
+    def shape(digest: dict[str, Any]) -> list[Any]:
+        return [(s["id"], s["status"], sorted((a["id"], a["duplicate_of"]) for a in s["articles"]))
+                for s in digest["stories"]]
+
+    assert shape(after) == shape(before)

@@ -19,9 +19,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store import Database
@@ -119,9 +118,16 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
             return summary
 
 
+def _forget(session: Session, article_id: str) -> None:
+    """Drop an earlier analysis of this article (re-extracted text, partial reset): indexed deletes."""
+    for table in (ArticleTag, ArticleEntity, ArticleBand, StoryArticle):
+        session.execute(delete(table).where(table.article_id == article_id))
+
+
 def _analyze_one(
     session: Session, topic: Topic, article: Article, now: datetime, summary: AnalyzeSummary
 ) -> None:
+    _forget(session, article.id)
     doc = build_document(article.title, article.text, topic.lead_sentences)
     verdict = judge(topic, doc)
     article.relevance = verdict.score
@@ -179,7 +185,8 @@ def _find_original(session: Session, article: Article, sig: object) -> Article |
         pairs = dedupe.bands(sig)  # type: ignore[arg-type]
         ids = session.scalars(
             select(ArticleBand.article_id)
-            .where(tuple_(ArticleBand.band, ArticleBand.bucket).in_(pairs))
+            # one primary-key lookup per band: SQLite does not index a row-value IN
+            .where(or_(*(and_(ArticleBand.band == b, ArticleBand.bucket == k) for b, k in pairs)))
             .group_by(ArticleBand.article_id)
             .order_by(func.count().desc())
             .limit(MAX_DUPLICATE_CANDIDATES)
@@ -192,7 +199,9 @@ def _find_original(session: Session, article: Article, sig: object) -> Article |
                 candidates.append(other)
     if not candidates:
         return None
-    roots = {r.id: r for r in (_root(session, c) for c in candidates)}
+    roots = {r.id: r for r in (_root(session, c) for c in candidates) if r.id != article.id}
+    if not roots:  # only its own copies: it is the original
+        return None
     return min(roots.values(), key=lambda a: (when(a), a.id))
 
 
@@ -248,32 +257,55 @@ def _story_of(session: Session, article: Article | None) -> str | None:
     return session.scalar(select(StoryArticle.story_id).where(StoryArticle.article_id == article.id))
 
 
-def _within(article: Article, at: Any, horizon: timedelta) -> Any:
-    """Candidates within the horizon of ``article``; for a non-seed, seeds' stories never expire."""
-    near = at.between(when(article) - horizon, when(article) + horizon)
-    return near if article.is_baseline else or_(Article.is_baseline.is_(True), near)
+def _candidate_stories(session: Session, article: Article) -> set[str]:
+    """Stories active within the horizon of ``article`` (indexed by date), plus seeds' stories for a
+    non-seed: bounded by how much news a few weeks hold, never by the size of the store."""
+    horizon = timedelta(days=stories.HORIZON_DAYS)
+    at = when(article)
+    ids = set(
+        session.scalars(
+            select(Story.id)
+            .where(Story.last_published_at >= at - horizon, Story.first_published_at <= at + horizon)
+            .order_by(Story.last_published_at.desc())
+            .limit(stories.MAX_CANDIDATE_STORIES)
+        )
+    )
+    if not article.is_baseline:
+        ids |= set(
+            session.scalars(
+                select(StoryArticle.story_id)
+                .join(Article, Article.id == StoryArticle.article_id)
+                .where(Article.is_baseline.is_(True))
+            )
+        )
+    return ids
 
 
 def _candidates(
     session: Session, topic: Topic, article: Article, feats: dict[str, float]
 ) -> dict[str, tuple[str, dict[str, float]]]:
-    """Articles sharing a feature with ``article``, in a story, within the horizon (or seeds)."""
+    """Articles of candidate stories sharing a feature with ``article`` (within the horizon, or seeds)."""
     if not feats:
         return {}
     horizon = timedelta(days=stories.HORIZON_DAYS)
     at = func.coalesce(Article.published_at, Article.first_seen_at)
-    rows = session.execute(
-        select(ArticleEntity.article_id, StoryArticle.story_id)
-        .join(StoryArticle, StoryArticle.article_id == ArticleEntity.article_id)
-        .join(Article, Article.id == ArticleEntity.article_id)
-        .where(
-            ArticleEntity.entity_key.in_(list(feats)),
-            ArticleEntity.article_id != article.id,
-            Article.duplicate_of.is_(None),
-            _within(article, at, horizon),
-        )
-        .limit(stories.MAX_CANDIDATE_ROWS)
-    ).all()
+    near = at.between(when(article) - horizon, when(article) + horizon)
+    story_ids = list(_candidate_stories(session, article))
+    rows: list[tuple[str, str]] = []
+    for chunk in range(0, len(story_ids), 500):
+        rows += session.execute(
+            select(ArticleEntity.article_id, StoryArticle.story_id)
+            .join(StoryArticle, StoryArticle.article_id == ArticleEntity.article_id)
+            .join(Article, Article.id == ArticleEntity.article_id)
+            .where(
+                StoryArticle.story_id.in_(story_ids[chunk : chunk + 500]),
+                ArticleEntity.entity_key.in_(list(feats)),
+                ArticleEntity.article_id != article.id,
+                Article.duplicate_of.is_(None),
+                near if article.is_baseline else or_(Article.is_baseline.is_(True), near),
+            )
+            .limit(stories.MAX_CANDIDATE_ROWS)
+        ).all()
     hits: dict[str, int] = {}
     story_by_article: dict[str, str] = {}
     for article_id, story_id in rows:
@@ -304,16 +336,17 @@ def _assign_story(
         story_id, similarity = (match.story_id, match.overlap) if match else (None, 0.0)
     if story_id is None:
         story_id = stories.story_id_for(article.id)
-        session.add(
-            Story(
-                id=story_id,
-                title=article.title,
-                first_published_at=when(article),
-                last_published_at=when(article),
-                created_at=when(article),
-                updated_at=when(article),
+        if session.get(Story, story_id) is None:  # else: re-analysed founder, its story lives on
+            session.add(
+                Story(
+                    id=story_id,
+                    title=article.title,
+                    first_published_at=when(article),
+                    last_published_at=when(article),
+                    created_at=when(article),
+                    updated_at=when(article),
+                )
             )
-        )
         session.flush()
         summary.stories_created += 1
     else:

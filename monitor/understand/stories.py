@@ -35,6 +35,9 @@ MIN_SHARED_WEIGHT = 3.5
 #: date: the same people act in many events (Shoigu went to Pyongyang in 2023, 2024 and twice in 2025),
 #: what makes one event is who *and* when or how many.
 NAMES_ONLY_WEIGHT = 6.0
+#: Bound on the stories active within the horizon that are considered (most recent first): far above
+#: the few dozen events a watch covers in six weeks, it only matters for a runaway store.
+MAX_CANDIDATE_STORIES = 2000
 #: Bound on index rows read per article when looking for candidate stories (keeps lookups O(1) in the
 #: number of stored articles); and on candidate articles compared in full.
 MAX_CANDIDATE_ROWS = 2000
