@@ -284,39 +284,45 @@ def _candidate_stories(session: Session, article: Article) -> set[str]:
 def _candidates(
     session: Session, topic: Topic, article: Article, feats: dict[str, float]
 ) -> dict[str, tuple[str, dict[str, float]]]:
-    """Articles of candidate stories sharing a feature with ``article`` (within the horizon, or seeds)."""
+    """Articles of candidate stories sharing a feature with ``article`` (within the horizon, or seeds).
+
+    Two queries with a fixed plan: the candidate stories' members (by ``story_id``), then those
+    members' index keys (by ``article_id``) — never a scan of a common key's postings list.
+    """
     if not feats:
         return {}
     horizon = timedelta(days=stories.HORIZON_DAYS)
     at = func.coalesce(Article.published_at, Article.first_seen_at)
     near = at.between(when(article) - horizon, when(article) + horizon)
     story_ids = list(_candidate_stories(session, article))
-    rows: list[tuple[str, str]] = []
-    for chunk in range(0, len(story_ids), 500):
-        rows += session.execute(
-            select(ArticleEntity.article_id, StoryArticle.story_id)
-            .join(StoryArticle, StoryArticle.article_id == ArticleEntity.article_id)
-            .join(Article, Article.id == ArticleEntity.article_id)
-            .where(
-                StoryArticle.story_id.in_(story_ids[chunk : chunk + 500]),
-                ArticleEntity.entity_key.in_(list(feats)),
-                ArticleEntity.article_id != article.id,
-                Article.duplicate_of.is_(None),
-                near if article.is_baseline else or_(Article.is_baseline.is_(True), near),
-            )
-            .limit(stories.MAX_CANDIDATE_ROWS)
-        ).all()
-    hits: dict[str, int] = {}
     story_by_article: dict[str, str] = {}
-    for article_id, story_id in rows:
-        hits[article_id] = hits.get(article_id, 0) + 1
-        story_by_article[article_id] = story_id
-    chosen = sorted(hits, key=lambda a: -hits[a])[: stories.MAX_CANDIDATE_ARTICLES]
-    keys: dict[str, list[str]] = {a: [] for a in chosen}
-    for article_id, key in session.execute(
-        select(ArticleEntity.article_id, ArticleEntity.entity_key).where(ArticleEntity.article_id.in_(chosen))
-    ):
-        keys[article_id].append(key)
+    for chunk in range(0, len(story_ids), 500):
+        story_by_article.update(
+            session.execute(
+                select(StoryArticle.article_id, StoryArticle.story_id)
+                .join(Article, Article.id == StoryArticle.article_id)
+                .where(
+                    StoryArticle.story_id.in_(story_ids[chunk : chunk + 500]),
+                    StoryArticle.article_id != article.id,
+                    Article.duplicate_of.is_(None),
+                    near if article.is_baseline else or_(Article.is_baseline.is_(True), near),
+                )
+                .limit(stories.MAX_CANDIDATE_ROWS)
+            ).all()
+        )
+    members = list(story_by_article)
+    keys: dict[str, list[str]] = {}
+    for chunk in range(0, len(members), 500):
+        for article_id, key in session.execute(
+            select(ArticleEntity.article_id, ArticleEntity.entity_key).where(
+                ArticleEntity.article_id.in_(members[chunk : chunk + 500])
+            )
+        ):
+            keys.setdefault(article_id, []).append(key)
+    shared = {a: sum(k in feats for k in ks) for a, ks in keys.items()}
+    chosen = sorted((a for a in shared if shared[a]), key=lambda a: -shared[a])[
+        : stories.MAX_CANDIDATE_ARTICLES
+    ]
     return {a: (story_by_article[a], stories.features(topic, keys[a])) for a in chosen}
 
 

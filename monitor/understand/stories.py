@@ -38,9 +38,9 @@ NAMES_ONLY_WEIGHT = 6.0
 #: Bound on the stories active within the horizon that are considered (most recent first): far above
 #: the few dozen events a watch covers in six weeks, it only matters for a runaway store.
 MAX_CANDIDATE_STORIES = 2000
-#: Bound on index rows read per article when looking for candidate stories (keeps lookups O(1) in the
-#: number of stored articles); and on candidate articles compared in full.
-MAX_CANDIDATE_ROWS = 2000
+#: Bound on member articles read per 500 candidate stories, and on candidate articles compared in full:
+#: lookups stay bounded whatever the store holds.
+MAX_CANDIDATE_ROWS = 5000
 MAX_CANDIDATE_ARTICLES = 60
 
 
