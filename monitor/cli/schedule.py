@@ -1,0 +1,47 @@
+"""`monitor run` (the scheduler daemon) and `monitor once` (what cron and systemd timers call)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from ..config import find_config_file
+from .base import Context, cli, echo_json, pass_ctx
+
+
+@cli.command()
+@click.pass_context
+def run(click_ctx: click.Context) -> None:
+    """Run the scheduler: fetch at an interval, the weekly digest, daily housekeeping (until SIGTERM)."""
+    from ..schedule import logs
+    from ..schedule.jobs import plan
+    from ..schedule.scheduler import Scheduler
+
+    state: Context = click_ctx.obj
+    params = click_ctx.parent.params if click_ctx.parent else {}
+    level = logging.DEBUG if params.get("verbose", 0) > 1 else logging.INFO
+    if params.get("quiet"):
+        level = logging.ERROR
+    logs.configure(level)
+    monitor = state.monitor
+    monitor.ensure_schema()
+    config = monitor.config
+    Scheduler(config.database.resolved_url(), plan(config, find_config_file(state.config_path)),
+              busy_timeout_seconds=config.database.busy_timeout_seconds).run_until_stopped()
+
+
+@cli.command()
+@click.option("--no-send", is_flag=True, help="Write a due digest to files instead of mailing it.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@pass_ctx
+def once(state: Context, no_send: bool, as_json: bool) -> None:
+    """Fetch, analyse, then build and send the weekly digest if due and not yet sent (one locked run)."""
+    report = state.monitor.once(send=not no_send)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
