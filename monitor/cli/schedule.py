@@ -45,3 +45,15 @@ def once(state: Context, no_send: bool, as_json: bool) -> None:
             click.echo(line)
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@pass_ctx
+def housekeeping(state: Context) -> None:
+    """Prune raw HTML older than schedule.raw_html_max_age_days, then compact the database (locked)."""
+    monitor = state.monitor
+    monitor.ensure_schema()
+    with monitor.lock():
+        stats = monitor.housekeeping()
+    click.echo(f"{stats['raw_html_pruned']} raw pages pruned; database {stats['compacted']} "
+               f"in {stats['seconds']}s")
