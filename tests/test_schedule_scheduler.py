@@ -77,7 +77,8 @@ def test_fetch_and_digest_jobs_fire_on_short_intervals(database_url: str, trace:
     events = Events()
     _start(started, database_url, [
         JobSpec("fetch", record, Every(1), (str(trace), "fetch")),
-        JobSpec("digest", record, Cron(minute="*", second="*/2"), (str(trace), "digest"), misfire_grace_seconds=HOUR),
+        JobSpec("digest", record, Cron(minute="*", second="*/2"), (str(trace), "digest"),
+                misfire_grace_seconds=HOUR),
     ], events)
     events.wait_for("fetch", "ran")
     events.wait_for("digest", "ran")
