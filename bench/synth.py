@@ -174,7 +174,7 @@ def generate(
 
     ``words`` bounds each article's length (shorter for feed entries that carry only a summary).
     """
-    rng = random.Random(seed)
+    rng = random.Random(f"{prefix}-{seed}")  # the prefix gives another stream, not only other ids
     span = (end - start).total_seconds()
     days = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(n))
     stories: list[_Story] = []
