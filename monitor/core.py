@@ -391,7 +391,7 @@ class Monitor:
     def once(self, *, send: bool = True) -> OnceReport:
         """Under the run lock: fetch, analyze, then the weekly digest if due (what cron and timers call)."""
         with self.lock():
-            self.ensure_schema()
+            self.init()  # idempotent: schema up to date, seeds loaded (a fresh machine needs both)
             fetched = self.fetch()
             analyzed = self.analyze()
             digest = self.weekly_digest(send=send)

@@ -82,17 +82,22 @@ def feeds_check(state: Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--force", is_flag=True, help="Poll every enabled feed now, even those not due yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
+@click.option("--no-analyze", is_flag=True,
+              help="Only store the new articles; leave relevance, duplicates and stories for later.")
 @pass_ctx
-def fetch(state: Context, force: bool, as_json: bool) -> None:
-    """Poll due feeds and store new articles (exit 0 even when some feeds failed)."""
+def fetch(state: Context, force: bool, as_json: bool, no_analyze: bool) -> None:
+    """Poll due feeds, store new articles and analyse them (exit 0 even when some feeds failed)."""
     state.monitor.ensure_schema()
     summary = state.monitor.fetch(progress=not as_json, force=force)
+    analyzed = None if no_analyze else state.monitor.analyze()
     if as_json:
-        echo_json(summary.stats())
+        echo_json({**summary.stats(), "analysis": analyzed.as_dict() if analyzed else None})
         return
     for problem in summary.problems:
         click.echo(f"monitor: {problem}", err=True)
     click.echo(summary.line())
+    if analyzed is not None:
+        click.echo(analyzed.line())
 
 
 @cli.command()
@@ -103,6 +108,7 @@ def ingest(state: Context, targets: tuple[str, ...]) -> None:
     state.monitor.ensure_schema()
     result = state.monitor.ingest(targets)
     report_load(result)
+    click.echo(state.monitor.analyze().line())
     if result.problems:
         raise click.exceptions.Exit(1)
 
@@ -110,6 +116,7 @@ def ingest(state: Context, targets: tuple[str, ...]) -> None:
 @cli.command()
 @pass_ctx
 def reprocess(state: Context) -> None:
-    """Re-extract every article from its stored page (no network)."""
+    """Re-extract every article from its stored page and re-analyse everything (no network)."""
     state.monitor.ensure_schema()
     click.echo(f"{state.monitor.reprocess()} articles re-extracted")
+    click.echo(state.monitor.analyze(reset=True).line())

@@ -69,6 +69,12 @@ class AnalyzeSummary:
             "stories_joined": self.stories_joined,
         }
 
+    def line(self) -> str:
+        """One line for the command line: what the understand stage decided."""
+        return (f"analyzed {self.analyzed}: {self.relevant} relevant, {self.off_topic} off-topic, "
+                f"{self.duplicates} copies, {self.stories_created} new stories, "
+                f"{self.stories_joined} joined known stories")
+
 
 def when(article: Article) -> datetime:
     """The time an article counts at: its publication, else when it was first seen."""
