@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from smtp_helpers import Inbox, free_port
 from sqlalchemy import create_engine, text
 
 from monitor.config import Config, parse_config
@@ -122,3 +124,13 @@ def write_config(tmp_path: Path, database_url: str) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A plain SMTP server on 127.0.0.1: (its handler, its port)."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()

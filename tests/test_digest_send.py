@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import NOW
+from smtp_helpers import Inbox, free_port
 from sqlalchemy import select
 from test_digest_model import sample_data
 
@@ -33,54 +31,6 @@ SUBSCRIBERS = ("ann@example.org", "bob@example.org", "cat@example.org")
 UNSUBSCRIBE_URL = "https://watch.example.org/unsubscribe/{token}"
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every accepted message and can refuse or defer recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        #: address → how many more RCPT TO get "451" before it is accepted.
-        self.defer: dict[str, int] = {}
-        self.reject: set[str] = set()
-        self.rcpt_attempts: dict[str, int] = {}
-        #: Called after a message is stored, before the server answers (e.g. to kill the client).
-        self.on_data: Callable[[], None] | None = None
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
-        self.rcpt_attempts[address] = self.rcpt_attempts.get(address, 0) + 1
-        if address in self.reject:
-            return "550 5.1.1 no such mailbox"
-        if self.defer.get(address, 0) > 0:
-            self.defer[address] -= 1
-            return "451 4.3.0 greylisted, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        if self.on_data is not None:
-            callback, self.on_data = self.on_data, None
-            callback()
-        return "250 OK queued"
-
-    def received_by(self, address: str) -> list[EmailMessage]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 def smtp_table(port: int, **extra: Any) -> dict[str, Any]:
@@ -194,7 +144,7 @@ def tls_inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
         return AuthResult(success=ok, handled=False)
 
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), tls_context=server_context,
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
                             require_starttls=True, auth_required=True, auth_require_tls=True,
                             authenticator=authenticator)
     controller.start()
@@ -222,7 +172,7 @@ def test_implicit_tls(make_config: Callable[..., Config], tmp_path: Path,
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=server_context)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ssl_context=server_context)
     controller.start()
     try:
         monitor = _monitor(make_config(smtp=smtp_table(controller.port, security="tls")))

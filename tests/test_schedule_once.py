@@ -4,7 +4,6 @@ or both send (real processes, a real HTTP feed, a real SMTP server)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import NOW
 from ingest_helpers import article_html, rss
+from smtp_helpers import Inbox
 from sqlalchemy import select
 
 from monitor.config import Config
@@ -27,15 +26,6 @@ from monitor.testing import LocalSite, Resource
 #: Generous bound for a helper process (never asserted as a duration).
 PATIENCE_SECONDS = 180
 EXIT_LOCKED = 75
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.recipients: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.recipients.extend(envelope.rcpt_tos)
-        return "250 OK"
 
 
 class GatedResource(Resource):
@@ -53,19 +43,6 @@ class GatedResource(Resource):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture
