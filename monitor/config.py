@@ -164,7 +164,8 @@ class Config:
     def seeds_path(self) -> Path:
         if self.watch.seeds_dir:
             return Path(self.watch.seeds_dir)
-        return PROJECT_DIR / "seeds"
+        shipped = PROJECT_DIR / "seeds"  # a source tree or editable install
+        return shipped if shipped.is_dir() else PACKAGE_DIR / "_seeds"  # an installed wheel
 
     def feed_list(self) -> tuple[FeedConfig, ...]:
         """Configured feeds, or the bundled default list when the file names none."""

@@ -34,8 +34,8 @@ class Unsubscribe:
 
 
 def templates_dir() -> Path:
-    shipped = PROJECT_DIR / "templates"
-    return shipped if shipped.is_dir() else PACKAGE_DIR / "templates"
+    shipped = PROJECT_DIR / "templates"  # a source tree or editable install
+    return shipped if shipped.is_dir() else PACKAGE_DIR / "_templates"  # an installed wheel
 
 
 def text_bar(bar: Bar, avg_label: str = "baseline avg") -> str:
