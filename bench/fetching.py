@@ -44,15 +44,21 @@ def fetch_available() -> str | None:
     return None if done.returncode == 0 else "monitor fetch not available"
 
 
+def _fetch_help() -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "fetch", "--help"], capture_output=True, text=True
+    ).stdout
+
+
 def force_option() -> str | None:
     """The option of ``monitor fetch`` that polls every feed regardless of its interval, if any."""
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "fetch", "--help"], capture_output=True, text=True
-    )
-    for option in ("--force", "--all", "--now"):
-        if option in done.stdout:
-            return option
-    return None
+    text = _fetch_help()
+    return next((o for o in ("--force", "--all", "--now") if o in text), None)
+
+
+def fetch_args() -> list[str]:
+    """``fetch --json``, without the analysis that follows ingest when the command can leave it out."""
+    return ["fetch", "--json", *(["--no-analyze"] if "--no-analyze" in _fetch_help() else [])]
 
 
 def _child_cpu() -> float:
@@ -128,9 +134,10 @@ def extraction(workdir: str, pages: int, seed: int = 3) -> dict[str, Any]:
             },
         )
         _run(monitor_command(config, "init"))
-        ours = _run(monitor_command(config, "fetch", "--json"))
+        ours = _run(monitor_command(config, *fetch_args()))
     return {
         "pages": pages,
+        "command": "monitor " + " ".join(fetch_args()),
         "extracted_by_anchor": sum(1 for e in extracted if e),
         "stored": _count(db),
         "stored_from_page": _count(db, "extraction = 'page'"),
@@ -176,11 +183,11 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
             },
         )
         _run(monitor_command(config, "init"))
-        first = _run(monitor_command(config, "fetch", "--json"))
+        first = _run(monitor_command(config, *fetch_args()))
         stored = _count(db)
         before = len(site.requests)
         force = force_option()
-        second = _run(monitor_command(config, "fetch", "--json", force)) if force else None
+        second = _run(monitor_command(config, *fetch_args(), force)) if force else None
         conditional = sum(
             1
             for r in site.requests[before:]
@@ -188,6 +195,7 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         )
     return {
         "feeds": feeds,
+        "command": "monitor " + " ".join(fetch_args()),
         "entries": entries,
         "parsed_by_anchor": sum(parsed),
         "stored": stored,

@@ -35,7 +35,8 @@ def memory_row(measure: str, mb: float, *, goal: bool) -> Row:
 def extraction_rows(r: Result) -> list[Row]:
     ratio = r["ours_pages_per_second"] / r["anchor_pages_per_second"]
     note = (
-        f"{r['stored_from_page']}/{r['pages']} pages stored from the page; wall {r['ours_seconds']:.1f} s "
+        f"`{r.get('command', 'monitor fetch')}`: {r['stored_from_page']}/{r['pages']} pages stored from "
+        f"the page; wall {r['ours_seconds']:.1f} s "
         f"(the run itself {r['ours_run_seconds']} s, rest is start-up), CPU {r['ours_cpu_seconds']:.1f} s "
         f"vs anchor wall {r['anchor_seconds']:.1f} s, CPU {r['anchor_cpu_seconds']:.1f} s"
     )
@@ -68,7 +69,8 @@ def polling_rows(r: Result) -> list[Row]:
             first,
             f"≤ {FIRST_POLL_GOAL}×",
             first <= FIRST_POLL_GOAL,
-            f"{r['stored']} articles stored, anchor parsed {r['parsed_by_anchor']} entries; the run itself "
+            f"`{r.get('command', 'monitor fetch')}`: {r['stored']} articles stored, "
+            f"anchor parsed {r['parsed_by_anchor']} entries; the run itself "
             f"{r['first_run_seconds']} s, CPU {r['first_cpu_seconds']:.1f} s vs anchor CPU "
             f"{r['anchor_cpu_seconds']:.1f} s",
         )

@@ -38,10 +38,10 @@ QUICK = {
     "feeds": 100,
     "entries": 20,
     "stores": "1000,3000",
-    "window": 150,
+    "window": 120,
     "new": 120,
     "prefill": "replicate",
-    "base": 200,
+    "base": 150,
 }
 PREFILL_NOTES = {
     "mark": "store history marked off-topic, not analysed (indexes hold the window only)",
@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--feeds", type=int, help="feeds for the polling measure (1000; quick 100)")
     p.add_argument("--entries", type=int, help="entries per feed for the polling measure (50; quick 20)")
     p.add_argument("--stores", help="store sizes, comma-separated (1000,10000,100000; quick 1000,3000)")
-    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 150)")
+    p.add_argument("--window", type=int, help="articles in the digest week (2000; quick 120)")
     p.add_argument("--new", type=int, help="new articles analysed at each store size (1000; quick 120)")
     p.add_argument(
         "--prefill",
@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "analysed (slow: ~1 h for 100,000), or marked off-topic with empty indexes",
     )
     p.add_argument(
-        "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 200)"
+        "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 150)"
     )
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASURES)}")
     p.add_argument("--json", type=Path, default=RESULTS / "latest.json", help="where to write the results")
