@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -31,7 +31,6 @@ from .digest.model import is_empty as digest_is_empty
 from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
 from .digest.window import Window
 from .errors import ConfigError, StorageError
-from .ingest.pipeline import FeedCheck, FetchSummary
 from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .seeds import read_seed_folder
 from .store import Database, subscribers, utcnow
@@ -40,10 +39,11 @@ from .store.models import Article, Digest, Feed, Run, Story, Subscriber
 from .store.subscribers import ImportResult, SubscriberInfo
 from .text import word_count
 from .types import LoadProblem, LoadResult
-from .understand.analyze import AnalyzeSummary, pending_count
-from .understand.analyze import analyze as run_analysis
-from .understand.topic import Topic, load_topic
-from .understand.window import digest_data as build_digest_data
+
+if TYPE_CHECKING:  # the ingest and understand stages are imported when first used (start-up time)
+    from .ingest.pipeline import FeedCheck, FetchSummary
+    from .understand.analyze import AnalyzeSummary
+    from .understand.topic import Topic
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +243,14 @@ class Monitor:
 
     def topic(self) -> Topic:
         """The watch definition: ``[watch] topic_file``, else the bundled Russia–North Korea watch."""
+        from .understand.topic import load_topic
+
         return load_topic(self.config.watch.topic_file or None)
 
     def analyze(self, *, reset: bool = False) -> AnalyzeSummary:
         """Judge every article not yet analysed (``reset=True`` re-analyses everything first)."""
+        from .understand.analyze import analyze as run_analysis
+
         return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
 
     def digest_data(self, since: datetime, until: datetime) -> dict[str, Any]:
@@ -254,6 +258,9 @@ class Monitor:
 
         Pending articles are analysed first, so every window article is either in a story or excluded.
         """
+        from .understand.analyze import pending_count
+        from .understand.window import digest_data as build_digest_data
+
         with self.db.session(read_only=True) as session:
             pending = pending_count(session)
         if pending:
