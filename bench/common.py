@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.testing import toml_dumps
+
 #: The end of the digest window every scale measure uses: Monday 16 November 2026, 00:00 UTC.
 WINDOW_UNTIL = datetime(2026, 11, 16)
 
@@ -64,34 +66,6 @@ def config_data(workdir: Path, db_path: Path, **tables: dict[str, Any] | list[An
         data[key] = {**data[key], **value} if isinstance(value, dict) and key in data else value
     (workdir / "no-seeds").mkdir(parents=True, exist_ok=True)
     return data
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def toml_dumps(data: dict[str, Any]) -> str:
-    """A minimal TOML writer for the configurations built here (tables, arrays of tables, scalars)."""
-    lines: list[str] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            lines.append(f"\n[{key}]")
-            lines += [f"{k} = {_scalar(v)}" for k, v in value.items()]
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for row in value:
-                lines.append(f"\n[[{key}]]")
-                lines += [f"{k} = {_scalar(v)}" for k, v in row.items()]
-        elif isinstance(value, list) and not value:
-            lines.insert(0, f"{key} = []")
-        else:
-            lines.insert(0, f"{key} = {_scalar(value)}")
-    return "\n".join(lines) + "\n"
 
 
 def write_config(workdir: Path, db_path: Path, **tables: Any) -> Path:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 
 
 @dataclass
@@ -147,3 +148,32 @@ class LocalSite:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def toml_dumps(data: dict[str, Any]) -> str:
+    """A minimal TOML writer for the configuration files tests and benchmarks write (tables, arrays of
+    tables, scalars, lists): the standard library reads TOML but does not write it."""
+
+    def scalar(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return repr(value)
+        if isinstance(value, list | tuple):
+            return "[" + ", ".join(scalar(v) for v in value) + "]"
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines: list[str] = []
+    for key, value in data.items():
+        if not isinstance(value, dict | list) or (isinstance(value, list) and value
+                                                  and not isinstance(value[0], dict)):
+            lines.append(f"{key} = {scalar(value)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"\n[{key}]")
+            lines += [f"{k} = {scalar(v)}" for k, v in value.items()]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for row in value:
+                lines.append(f"\n[[{key}]]")
+                lines += [f"{k} = {scalar(v)}" for k, v in row.items()]
+    return "\n".join(lines) + "\n"

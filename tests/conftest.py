@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from monitor.config import Config, parse_config
 from monitor.core import Monitor
+from monitor.testing import toml_dumps
 
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
 CORPORA = os.environ.get("MONITOR_CORPORA", "")
@@ -79,34 +80,6 @@ def monitor(make_config: Callable[..., Config]) -> Iterator[Monitor]:
     m.ensure_schema()
     yield m
     m.close()
-
-
-def toml_dumps(data: dict[str, Any]) -> str:
-    """A minimal TOML writer for test configuration files (tables, arrays of tables, scalars, lists)."""
-
-    def scalar(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return repr(value)
-        if isinstance(value, list | tuple):
-            return "[" + ", ".join(scalar(v) for v in value) + "]"
-        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines: list[str] = []
-    for key, value in data.items():
-        if not isinstance(value, dict | list) or (isinstance(value, list) and value
-                                                  and not isinstance(value[0], dict)):
-            lines.append(f"{key} = {scalar(value)}")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            lines.append(f"\n[{key}]")
-            lines += [f"{k} = {scalar(v)}" for k, v in value.items()]
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for row in value:
-                lines.append(f"\n[[{key}]]")
-                lines += [f"{k} = {scalar(v)}" for k, v in row.items()]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture
