@@ -165,8 +165,8 @@ def toml_dumps(data: dict[str, Any]) -> str:
 
     lines: list[str] = []
     for key, value in data.items():
-        if not isinstance(value, dict | list) or (isinstance(value, list) and value
-                                                  and not isinstance(value[0], dict)):
+        if not isinstance(value, dict | list) or (isinstance(value, list)
+                                                  and not (value and isinstance(value[0], dict))):
             lines.append(f"{key} = {scalar(value)}")
     for key, value in data.items():
         if isinstance(value, dict):

@@ -94,3 +94,13 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         for key in dataclasses.fields(table.default_factory()):  # type: ignore[misc]
             name = key.name.rstrip("_")
             assert f"{name} =" in text, f"[{table.name}] {name} is not documented in the example"
+
+
+def test_toml_writer_round_trips_what_tests_and_benchmarks_write() -> None:
+    import tomllib
+
+    from monitor.testing import toml_dumps
+
+    data = {"feeds": [], "database": {"url": "sqlite:///x.db"}, "fetch": {"allow_private_addresses": True},
+            "more": [{"url": "http://127.0.0.1/f", "tags": ["a", "b"]}]}
+    assert tomllib.loads(toml_dumps(data)) == data
