@@ -241,7 +241,7 @@ def _validate(config: Config, origin: str) -> None:
     for key, text in (("digest.time", config.digest.time), ("schedule.housekeeping_time",
                                                            config.schedule.housekeeping_time)):
         try:
-            hour, minute = (int(p) for p in text.split(":"))
+            hour, minute = parse_hhmm(text)
             assert 0 <= hour < 24 and 0 <= minute < 60
         except (ValueError, AssertionError):
             raise bad(key, 'a time "HH:MM"', text) from None
@@ -260,6 +260,12 @@ def _validate(config: Config, origin: str) -> None:
     if config.database.url and "://" not in config.database.url:
         raise bad("database.url", "a URL such as sqlite:///path or postgresql+psycopg://…",
                   config.database.url)
+
+
+def parse_hhmm(text: str) -> tuple[int, int]:
+    """``"08:30"`` → (8, 30); ValueError when the text is not two numbers around a colon."""
+    hour, minute = (int(part) for part in text.split(":"))
+    return hour, minute
 
 
 def parse_config(data: dict[str, Any], origin: str = "<defaults>") -> Config:

@@ -35,7 +35,7 @@ from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cut
 from .seeds import read_seed_folder
 from .store import Database, subscribers, utcnow
 from .store.articles import count_articles, save_article, seed_articles
-from .store.models import Article, Digest, Feed, Run, Story, Subscriber
+from .store.models import Article, Digest, Feed, Run, Story, Subscriber, iso
 from .store.subscribers import ImportResult, SubscriberInfo
 from .text import word_count
 from .types import LoadProblem, LoadResult
@@ -119,7 +119,7 @@ class Monitor:
                                       .order_by(Run.started_at.desc()).limit(1)).first()
                 if run is None:
                     return None
-                return {"started": _iso(run.started_at), "finished": _iso(run.finished_at), "ok": run.ok,
+                return {"started": iso(run.started_at), "finished": iso(run.finished_at), "ok": run.ok,
                         "stats": json.loads(run.stats or "{}")}
 
             feeds = session.scalars(select(Feed).order_by(Feed.id)).all()
@@ -142,13 +142,13 @@ class Monitor:
                 },
                 "feeds": [{
                     "url": f.url, "name": f.name, "enabled": f.enabled,
-                    "last_success": _iso(f.last_success_at), "last_error": f.last_error,
+                    "last_success": iso(f.last_success_at), "last_error": f.last_error,
                     "consecutive_failures": f.consecutive_failures, "entries_seen": f.entries_seen,
                 } for f in feeds],
                 "last_fetch": last_run("fetch"),
                 "last_digest": None if last_digest is None else {
-                    "week": last_digest.week, "since": _iso(last_digest.since),
-                    "until": _iso(last_digest.until), "created": _iso(last_digest.created_at)},
+                    "week": last_digest.week, "since": iso(last_digest.since),
+                    "until": iso(last_digest.until), "created": iso(last_digest.created_at)},
             }
 
 
@@ -222,9 +222,9 @@ class Monitor:
             return [{
                 "url": f.url, "name": f.name, "lang": f.lang, "origin": f.origin, "enabled": f.enabled,
                 "disabled_reason": f.disabled_reason, "type": f.feed_type,
-                "last_success": _iso(f.last_success_at), "last_error": f.last_error,
+                "last_success": iso(f.last_success_at), "last_error": f.last_error,
                 "consecutive_failures": f.consecutive_failures, "entries_seen": f.entries_seen,
-                "last_entry": _iso(f.last_entry_at), "next_fetch": _iso(f.next_fetch_at),
+                "last_entry": iso(f.last_entry_at), "next_fetch": iso(f.next_fetch_at),
             } for f in feed_store.list_feeds(session)]
 
     def check_feeds(self) -> list[FeedCheck]:
@@ -404,6 +404,3 @@ class Monitor:
             digest = self.weekly_digest(send=send)
         return OnceReport(fetched.stats(), fetched.line(), analyzed.as_dict(), digest)
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None

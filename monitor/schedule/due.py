@@ -14,11 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
-def parse_hhmm(text: str) -> tuple[int, int]:
-    """``"08:30"`` → (8, 30); the config loader has already validated the form."""
-    hour, minute = (int(part) for part in text.split(":"))
-    return hour, minute
+from ..config import parse_hhmm
 
 
 def digest_due_at(until: datetime, tz_name: str, at: str) -> datetime:

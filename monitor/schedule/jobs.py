@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import WEEKDAYS, Config, load_config
+from ..config import WEEKDAYS, Config, load_config, parse_hhmm
 from ..core import Monitor
 from ..errors import LockError, MonitorError
-from .due import parse_hhmm
 
 log = logging.getLogger("monitor.schedule")
 

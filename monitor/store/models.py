@@ -39,6 +39,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 to the second, for JSON and the command line."""
+    return value.isoformat(timespec="seconds") if value else None
+
+
 class Base(DeclarativeBase):
     pass
 

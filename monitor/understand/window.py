@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..store.models import Article, ArticleEntity, ArticleTag, Entity, Story, StoryArticle
+from ..store.models import Article, ArticleEntity, ArticleTag, Entity, Story, StoryArticle, iso
 from . import novelty
 from .analyze import when
 from .document import build_document
@@ -64,9 +64,6 @@ NAMED_KINDS = ("person", "place", "org", "unknown")
 _STATUS_RANK = {novelty.NEW: 0, novelty.DEVELOPING: 1, novelty.KNOWN: 2}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
 
 def in_window(since: datetime, until: datetime) -> Any:
     """SQL condition: published in [since, until), or first seen there when never published (indexed)."""
@@ -83,7 +80,7 @@ def _article_row(a: Article) -> dict[str, Any]:
         "title": a.title,
         "source": a.source,
         "lang": a.lang,
-        "published": _iso(when(a)),
+        "published": iso(when(a)),
         "duplicate_of": a.duplicate_of,
         "relevance": a.relevance,
     }
@@ -178,13 +175,13 @@ def _story_entry(
         "entities": [name for (_, name, _), _ in named.most_common(MAX_STORY_ENTITIES)],
         "articles": [_article_row(a) for a in window],
         "baseline": [
-            {"id": a.id, "url": a.url, "title": a.title, "published": _iso(when(a)), "seed": a.is_baseline}
+            {"id": a.id, "url": a.url, "title": a.title, "published": iso(when(a)), "seed": a.is_baseline}
             for a in listed
         ],
         "whats_new": list(verdict.whats_new),
         "new_facts": list(verdict.new_facts),
         "key_sentences": key_sentences,
-        "published": {"first": _iso(when(window[0])), "last": _iso(when(window[-1]))},
+        "published": {"first": iso(when(window[0])), "last": iso(when(window[-1]))},
         "sources": sorted({a.source for a in window if a.source}),
     }
 
@@ -270,7 +267,7 @@ def digest_data(session: Session, topic: Topic, since: datetime, until: datetime
     entries.sort(key=lambda s: s["published"]["last"] or "", reverse=True)  # most recent first …
     entries.sort(key=lambda s: (_STATUS_RANK[s["status"]], -len(s["articles"])))  # … within status and size
     return {
-        "window": {"since": _iso(since), "until": _iso(until)},
+        "window": {"since": iso(since), "until": iso(until)},
         "stories": entries,
         "excluded": excluded,
         "first_seen_entities": _first_seen(session, list(story_of), since, until),
