@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from .default_feeds import DEFAULT_FEEDS
 from .errors import ConfigError
 
 APP_NAME = "monitor"
@@ -171,9 +172,7 @@ class Config:
         """Configured feeds, or the bundled default list when the file names none."""
         if self.feeds is not None:
             return self.feeds
-        from .default_feeds import DEFAULT_FEEDS
-
-        return DEFAULT_FEEDS
+        return tuple(FeedConfig(url, name, lang) for url, name, lang in DEFAULT_FEEDS)
 
 
 # Keys whose TOML name differs from the Python attribute.

@@ -8,26 +8,26 @@ the machine this list was written on (no internet), so `monitor feeds check` is 
 
 from __future__ import annotations
 
-from .config import FeedConfig
-
-DEFAULT_FEEDS: tuple[FeedConfig, ...] = (
+#: (url, name, language hint): plain data, so this module sits below ``config``, which builds
+#: ``FeedConfig`` rows from it (``Config.feed_list``).
+DEFAULT_FEEDS: tuple[tuple[str, str, str], ...] = (
     # news-search feeds for the topic (aggregators: their links are unwrapped where possible)
-    FeedConfig("https://news.google.com/rss/search?q=Russia+North+Korea&hl=en-US&gl=US&ceid=US:en",
+    ("https://news.google.com/rss/search?q=Russia+North+Korea&hl=en-US&gl=US&ceid=US:en",
                "Google News: Russia North Korea", "en"),
-    FeedConfig("https://news.google.com/rss/search?q=Russie+Cor%C3%A9e+du+Nord&hl=fr&gl=FR&ceid=FR:fr",
+    ("https://news.google.com/rss/search?q=Russie+Cor%C3%A9e+du+Nord&hl=fr&gl=FR&ceid=FR:fr",
                "Google Actualités : Russie Corée du Nord", "fr"),
-    FeedConfig("https://www.bing.com/news/search?q=Russia+North+Korea&format=rss&mkt=en-US",
+    ("https://www.bing.com/news/search?q=Russia+North+Korea&format=rss&mkt=en-US",
                "Bing News: Russia North Korea", "en"),
-    FeedConfig("https://www.bing.com/news/search?q=Russie+Cor%C3%A9e+du+Nord&format=rss&mkt=fr-FR",
+    ("https://www.bing.com/news/search?q=Russie+Cor%C3%A9e+du+Nord&format=rss&mkt=fr-FR",
                "Bing Actualités : Russie Corée du Nord", "fr"),
     # specialist North Korea outlets
-    FeedConfig("https://www.nknews.org/feed/", "NK News", "en"),
-    FeedConfig("https://www.38north.org/feed/", "38 North", "en"),
-    FeedConfig("https://www.dailynk.com/english/feed/", "Daily NK", "en"),
-    FeedConfig("https://en.yna.co.kr/RSS/nk.xml", "Yonhap: North Korea", "en"),
+    ("https://www.nknews.org/feed/", "NK News", "en"),
+    ("https://www.38north.org/feed/", "38 North", "en"),
+    ("https://www.dailynk.com/english/feed/", "Daily NK", "en"),
+    ("https://en.yna.co.kr/RSS/nk.xml", "Yonhap: North Korea", "en"),
     # Asia sections of international newsrooms
-    FeedConfig("https://www.france24.com/en/asia-pacific/rss", "France 24: Asia-Pacific", "en"),
-    FeedConfig("https://www.france24.com/fr/asie-pacifique/rss", "France 24 : Asie-Pacifique", "fr"),
-    FeedConfig("https://www.rfi.fr/fr/asie-pacifique/rss", "RFI : Asie-Pacifique", "fr"),
-    FeedConfig("https://www.lemonde.fr/asie-pacifique/rss_full.xml", "Le Monde : Asie-Pacifique", "fr"),
+    ("https://www.france24.com/en/asia-pacific/rss", "France 24: Asia-Pacific", "en"),
+    ("https://www.france24.com/fr/asie-pacifique/rss", "France 24 : Asie-Pacifique", "fr"),
+    ("https://www.rfi.fr/fr/asie-pacifique/rss", "RFI : Asie-Pacifique", "fr"),
+    ("https://www.lemonde.fr/asie-pacifique/rss_full.xml", "Le Monde : Asie-Pacifique", "fr"),
 )
