@@ -19,7 +19,7 @@ from monitor.config import PROJECT_DIR
 
 REQUIRED = {"id": str, "source": str, "lang": str, "published": str, "title": str, "text": str,
             "relevant": bool, "split": str, "new_facts": list}
-MIN_ARTICLES = 50  # first batch; raised to 150 as the set grows
+MIN_ARTICLES = 150
 
 
 @pytest.fixture(scope="module")
