@@ -62,7 +62,8 @@ SEED_STORIES = {
 SEED_IDS = {label: f"seed-{stem}" for stem, label in SEED_STORIES.items()}
 
 
-def load_set(path: Path = DEVSET) -> list[dict[str, Any]]:
+def load_set(path: Path = SET) -> list[dict[str, Any]]:
+    """The rows of a labelled set (default: the first set, which ``bench.eval.scale`` measures with)."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
