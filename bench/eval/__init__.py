@@ -20,6 +20,22 @@ Fields per article: ``id``, ``source`` (invented outlet names), ``lang``, ``publ
 translation, translit, few-shared-names, offtopic…) and ``split``. The truth per story-week (new /
 developing / known, see ``score.story_week_truth``) is written to ``devset_weeks.jsonl``.
 
+How the labels were decided:
+
+- ``relevant``: the article is about the Russia–North Korea relationship; an article about something else
+  (markets, the Olympics, North Korea's own weapons tests, China's ties with Pyongyang) that names both
+  countries in passing is not relevant.
+- ``story``: one event and its direct consequences as reported in the following weeks — a follow-up that
+  carries out its agreements (Krivoruchko's delegation a month after the June 2024 summit), delivers what
+  it arranged (the containers after Vostochny) or reacts to it. A later visit, meeting or procedure by
+  the same actors is a story of its own: Shoigu's four Pyongyang visits are four stories, Choe's three
+  trips to Moscow three, and the treaty's ratification (October–December 2024) is not the June summit's
+  story. Seeds never share a story.
+- ``new_facts``: what an article reports that neither the story's seed nor its articles of earlier weeks
+  did (same-week articles of a story may share new facts). Background — the years of a past war, "the
+  first visit since 2000", facts of other stories — is not a new fact. A copy or a translation carries the
+  same facts as its original.
+
 ``articles.jsonl`` is the first, 38-article set (no halves; boolean ``adds_facts``), still read by
 tests/test_understand_pipeline.py and usable with ``--set``.
 """
