@@ -2,7 +2,7 @@
 
     python -m bench.eval [--set PATH] [--half tune|report|all] [--json] [--direct] [--verbose]
 
-``devset.jsonl`` (issue 12) holds 165 articles written for this project about real, dated events of the
+``devset.jsonl`` (issue 12) holds 175 articles written for this project about real, dated events of the
 Russia–North Korea relationship after each seed (2023–2025), split in two halves by whole story-weeks:
 ``tune`` (seed001, seed003, seed004 and the stories of their periods, the treaty's ratification, Kursk
 acknowledged, the Tumen bridge, sappers, the train, the flights, the fallen of Kursk…) and ``report``
