@@ -50,6 +50,14 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+def _held(run: Run | None) -> dict[str, Any] | None:
+    """The last digest run when it was held (most sources failed): its week, time and reason."""
+    stats = json.loads(run.stats or "{}") if run is not None else {}
+    if run is None or run.ok or not stats.get("held"):
+        return None
+    return {"week": stats.get("window", ""), "at": iso(run.started_at), "reason": stats["held"]}
+
+
 class Monitor:
     """One watch: its configuration, its store, and the pipeline's operations."""
 
@@ -149,6 +157,9 @@ class Monitor:
                 "last_digest": None if last_digest is None else {
                     "week": last_digest.week, "since": iso(last_digest.since),
                     "until": iso(last_digest.until), "created": iso(last_digest.created_at)},
+                "digest_held": _held(session.scalars(select(Run).where(Run.kind == "digest")
+                                                     .order_by(Run.started_at.desc(), Run.id.desc())
+                                                     .limit(1)).first()),
             }
 
 
@@ -286,9 +297,17 @@ class Monitor:
         """``--since DATE --until DATE`` (both days included, local to ``digest.timezone``)."""
         return digest_window.custom_window(since, until, self.config.digest.timezone)
 
-    def build_digest(self, window: Window) -> StoredDigest:
-        """Render the window's digest and store it (one ``digests`` row per window) with its archive files."""
-        return self._digests().build(window, self.digest_data(window.since, window.until))
+    def check_finished(self, window: Window, what: str = "the window") -> None:
+        """Raise ConfigError when ``window`` has not ended by the clock (a digest covers finished days)."""
+        digest_window.check_finished(window, self.clock(), what)
+
+    def build_digest(self, window: Window, *, archive: bool = True) -> StoredDigest:
+        """Render the window's digest and store it (one ``digests`` row per window) with its archive files.
+
+        ``archive=False`` renders only (``--output FILE``). A digest built while most sources failed is
+        held: ``StoredDigest.held`` says why, nothing is archived, and sending it raises DeliveryError.
+        """
+        return self._digests().build(window, self.digest_data(window.since, window.until), archive_it=archive)
 
     def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
@@ -381,6 +400,9 @@ class Monitor:
         if not mailing and self._digest_built(window):
             return DigestOutcome(window.label, "already-built", due_at)
         digest = self.build_digest(window)
+        if digest.held:
+            log.error("digest %s %s", window.label, digest.held)
+            return DigestOutcome(window.label, "held", due_at, reason=digest.held)
         if not mailing:
             return DigestOutcome(window.label, "written", due_at, files=dict(digest.files))
         report = self.send_digest(digest)
