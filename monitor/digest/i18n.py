@@ -46,6 +46,8 @@ _COUNTED: dict[str, dict[str, tuple[str, str]]] = {
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "watch": "{title} watch",
+        "colon": ": ",
+        "colon_end": ":",
         "subject_week": "{title} watch, week {week} of {year}: {headline}",
         "subject_range": "{title} watch, {range}: {headline}",
         "nothing_new": "nothing new",
@@ -72,6 +74,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "previously": "Previously",
         "whats_new": "What's new",
         "more": "…and {count} more in the archive.",
+        "more_below": "…and {count} more below.",
         "window": "Covers {since} to {until} ({tz}).",
         "sources_unreachable": "{failed} of {total} could not be reached while this digest was built.",
         "unsubscribe": "Unsubscribe",
@@ -95,6 +98,8 @@ _TEXT: dict[str, dict[str, str]] = {
     },
     "fr": {
         "watch": "Veille {title}",
+        "colon": " : ",
+        "colon_end": " :",
         "subject_week": "Veille {title}, semaine {week} de {year} : {headline}",
         "subject_range": "Veille {title}, {range} : {headline}",
         "nothing_new": "rien de nouveau",
@@ -123,6 +128,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "previously": "Précédemment",
         "whats_new": "Ce qui est nouveau",
         "more": "…et {count} de plus dans les archives.",
+        "more_below": "…et {count} de plus ci-dessous.",
         "window": "Période du {since} au {until} ({tz}).",
         "sources_unreachable": "{failed} sur {total} n’ont pas pu être consultées lors de la "
                                "préparation de cette lettre.",

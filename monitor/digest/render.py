@@ -59,9 +59,10 @@ def wrap(line: str, width: int = TEXT_WIDTH) -> list[str]:
     if len(line) <= width or line == "-- ":
         return [line]
     match = _BULLET.match(line)
-    indent = match.group(1) + " " * len(match.group(2)) if match else ""
-    return textwrap.wrap(line, width=width, subsequent_indent=indent, break_long_words=False,
-                         break_on_hyphens=False) or [line]
+    lead = match.group(1) if match else ""
+    indent = lead + " " * len(match.group(2)) if match else ""
+    return textwrap.wrap(line[len(lead):], width=width, initial_indent=lead, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False) or [line]
 
 
 @lru_cache(maxsize=1)
