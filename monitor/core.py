@@ -41,6 +41,7 @@ from .text import word_count
 from .types import LoadProblem, LoadResult
 
 if TYPE_CHECKING:  # the ingest and understand stages are imported when first used (start-up time)
+    from .digest.names import WatchNames
     from .ingest.pipeline import FeedCheck, FetchSummary
     from .understand.analyze import AnalyzeSummary
     from .understand.topic import Topic
@@ -355,6 +356,24 @@ class Monitor:
         with self.db.session() as session:
             return subscribers.import_csv(session, Path(path), now=self.clock(),
                                           default_lang=self.config.digest.locale)
+
+    def subscriber_by_token(self, token: str) -> SubscriberInfo | None:
+        """The subscriber holding an unsubscribe ``token`` (active or not), None when no one has it."""
+        with self.db.session(read_only=True) as session:
+            row = session.scalar(select(Subscriber).where(Subscriber.token == token.strip()))
+            return subscribers.info(row) if row is not None else None
+
+    def watch_names(self) -> WatchNames:
+        """The watch's name per language and its tags' short labels (topic file, ``digest.title``)."""
+        from .digest.pipeline import watch_names
+
+        return watch_names(self.config)
+
+    def serve(self, *, host: str, port: int) -> None:
+        """Serve the digest archive and one-click unsubscribe over HTTP until stopped (`monitor serve`)."""
+        from .serve import serve
+
+        serve(self, host=host, port=port)
 
     def unsubscribe(self, token: str) -> SubscriberInfo | None:
         """Deactivate the subscriber holding ``token``; None when no subscriber has it."""
