@@ -3,10 +3,14 @@ List-Unsubscribe URL a real message carries."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,3 +140,26 @@ def test_serve_has_help_and_listens_on_loopback_by_default(capsys: pytest.Captur
     assert main(["serve", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--host TEXT" in out and "[default: 127.0.0.1]" in out and "--port" in out
+
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+def test_the_systemd_unit_serves_on_loopback_hardened() -> None:
+    text = (DEPLOY / "monitor-serve.service").read_text(encoding="utf-8")
+    command = "ExecStart=/usr/local/bin/monitor --config /etc/monitor/monitor.toml serve --host 127.0.0.1 "
+    assert command in text
+    for line in ("DynamicUser=yes", "User=monitor", "StateDirectory=monitor", "ProtectSystem=strict",
+                 "NoNewPrivileges=yes", "Environment=MONITOR_DATA_DIR=/var/lib/monitor"):
+        assert line in text.splitlines(), line
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_analyze_verify_accepts_the_serve_unit(tmp_path: Path) -> None:
+    binary = Path(sys.executable).with_name("monitor")
+    text = (DEPLOY / "monitor-serve.service").read_text(encoding="utf-8")
+    unit = tmp_path / "monitor-serve.service"
+    unit.write_text(text.replace("/usr/local/bin/monitor", str(binary)), encoding="utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and "monitor" not in result.stderr, result.stderr
