@@ -93,3 +93,34 @@ def screenshot(html: str, width: int, path: Path, workdir: Path | None = None) -
         _run([f"--window-size={max(width, MIN_WINDOW)},{height}", f"--screenshot={path}", page.as_uri()],
              Path(tmp) / "profile")
     return path
+
+
+def main(folder: str) -> None:  # pragma: no cover - `python tests/browser_helpers.py /work/screens`
+    """Screenshots of the busy test week in English and French at 1200 and 390 px into ``folder``."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from digest_weeks import busy_week
+
+    from monitor.digest import names
+    from monitor.digest.model import SourceHealth, build_view
+    from monitor.digest.pipeline import DEFAULT_TOPIC
+    from monitor.digest.render import Unsubscribe, render_html
+
+    watch = names.load(DEFAULT_TOPIC)
+    unsubscribe = Unsubscribe("tok123", "watch@example.org", "https://watch.example.org/unsubscribe/tok123")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "fr"):
+        view = build_view(busy_week(lang), lang=lang, title=watch, label="2026-W46", tz="UTC",
+                          health=SourceHealth(1, 9))
+        html = render_html(view, subject="S", unsubscribe=unsubscribe, archive_url="https://watch.example.org/")
+        (out / f"busy-{lang}.html").write_text(html, encoding="utf-8")
+        for width in (1200, 390):
+            print(screenshot(html, width, out / f"busy-{lang}-{width}.png"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    main(sys.argv[1] if len(sys.argv) > 1 else "screens")
