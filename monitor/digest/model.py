@@ -391,7 +391,7 @@ def build_view(data: dict[str, Any], *, lang: str, title: str | WatchNames, labe
 def short_summary(data: dict[str, Any], *, lang: str, names: WatchNames, tz: str) -> str:
     """A few lines for the Atom feed: the lead's headlines, then the counts."""
     view = build_view(data, lang=lang, title=names, label="", tz=tz)
-    lines = [f"{line.kind}: {line.title}" for line in view.lead[:5]]
+    lines = [f"{line.kind}{view.t['colon']}{line.title}" for line in view.lead[:5]]
     return "\n".join([*lines, view.summary])
 
 
