@@ -140,9 +140,9 @@ def test_developing_stories_say_what_they_follow_and_where_each_new_fact_comes_f
     assert developing.reports[0].source == "Reuters"  # AP's report is the headline, Reuters' is listed
     del story["previously"], story["whats_new_items"]
     story["baseline"] = [{"id": "seed-2", "url": "https://old.example/2", "title": "Troops deployed",
-                          "published": "2024-10-18T09:00:00"},
-                         {"id": "a-0", "url": "https://old.example/0", "title": "Older",
-                          "published": "2024-01-01"}]
+                          "published": "2024-10-18T09:00:00", "seed": True},
+                         {"id": "a-0", "url": "https://old.example/0", "title": "Later",
+                          "published": "2025-01-01"}]
     fallback = _view(data).developing[0]
     assert fallback.previously == Previously("Troops deployed", "https://old.example/2", "",
                                              "18 October 2024", "")

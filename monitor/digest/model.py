@@ -248,7 +248,8 @@ def _lines(story: dict[str, Any], key: str, title: str, lang: str, tz: str) -> t
 
 
 def _previously(story: dict[str, Any], lang: str, tz: str) -> Previously | None:
-    """What a developing story follows: ``previously``, else its newest baseline entry (no sentence)."""
+    """What a developing story follows: ``previously``, else its first baseline entry (a seed when it has
+    one: ``baseline`` lists seeds first, then earlier articles newest first), without a sentence."""
     row = story.get("previously")
     sentence = ""
     if isinstance(row, dict) and row:
@@ -257,7 +258,7 @@ def _previously(story: dict[str, Any], lang: str, tz: str) -> Previously | None:
         baseline = [b for b in story.get("baseline") or [] if isinstance(b, dict)]
         if not baseline:
             return None
-        row = max(baseline, key=lambda b: _parse_time(b.get("published")) or datetime.min)
+        row = baseline[0]
     return Previously(one_line(str(row.get("title") or ""), TITLE_LIMIT), safe_url(row.get("url")),
                       _source(row), local_date(row.get("published"), tz, lang),
                       sentence[0] if sentence else "")
