@@ -201,6 +201,8 @@ def test_the_tag_chart_compares_shares_and_is_scaled_to_the_largest_value_shown(
     data["tag_volume"] = {"military": {"window": 4, "baseline_weekly_avg": 1.5}}
     assert [(b.value, b.baseline, b.width, b.baseline_width) for b in _view(data).bars] == [
         ("4", "1.5", 100, 38)]
+    assert _view(data).chart_legend.endswith("the weekly average of the weeks before it.")
+    assert _view(sample_data()).chart_legend == ""  # counted from the stories: nothing compared
 
 
 def test_names_seen_for_the_first_time_keep_only_people_organisations_and_places_once() -> None:

@@ -72,7 +72,7 @@ def _rows(data: dict[str, Any]) -> tuple[list[_Row], bool, int, int]:
 def _legend(lang: str, shares: bool, window_total: int, base_total: int) -> str:
     t = i18n.messages(lang)
     if not shares:
-        return ""
+        return t["chart_legend_avg"]
     window = i18n.plural(lang, "article", window_total)
     if not base_total:
         return t["chart_legend_no_base"].format(window=window)
@@ -91,16 +91,16 @@ def bars(data: dict[str, Any], lang: str, names: WatchNames | None = None,
     def pct(value: float) -> int:
         return max(1, round(100 * value / top)) if value > 0 else 0
 
-    def shown(value: float | None) -> str:
+    def shown(value: float | None, *, average: bool = False) -> str:
         if value is None:
             return ""
-        return i18n.percent(value, lang) if shares else i18n.number(value, lang, digits=0 if value ==
-                                                                                int(value) else 1)
+        return i18n.percent(value, lang) if shares else i18n.number(value, lang, digits=1 if average else 0)
 
     def name(key: str) -> str:
         fallback = (labels or {}).get(key, key)
         return names.tag(key, lang, fallback) if names else fallback
 
-    out = tuple(Bar(name(r.key), shown(r.value), shown(r.base), pct(r.value),
+    out = tuple(Bar(name(r.key), shown(r.value), shown(r.base, average=True), pct(r.value),
                     None if r.base is None else pct(r.base)) for r in rows)
-    return out, _legend(lang, shares, window_total, base_total)
+    counted = all(r.base is None for r in rows)  # counted from the stories: nothing to compare with
+    return out, "" if counted and not shares else _legend(lang, shares, window_total, base_total)

@@ -64,6 +64,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "chart_legend": "Dark bar and first number: the share of this week's {window} about each tag. "
                         "Light bar and second number: the same share among the {baseline} known before "
                         "this week (the baseline and every earlier week). An article can have several tags.",
+        "chart_legend_avg": "Dark bar and first number: articles this week about each tag. Light bar and "
+                            "second number: the weekly average of the weeks before it.",
         "chart_legend_no_base": "Share of this week's {window} about each tag (an article can have "
                                 "several tags).",
         "names_heading": "Names seen for the first time",
@@ -121,6 +123,8 @@ _TEXT: dict[str, dict[str, str]] = {
                         "thème. Barre claire et second nombre : la même part parmi les {baseline} connus "
                         "avant cette semaine (la référence et toutes les semaines précédentes). Un article "
                         "peut avoir plusieurs thèmes.",
+        "chart_legend_avg": "Barre foncée et premier nombre : articles de la semaine sur chaque thème. "
+                            "Barre claire et second nombre : moyenne hebdomadaire des semaines précédentes.",
         "chart_legend_no_base": "Part des {window} de la semaine sur chaque thème (un article peut avoir "
                                 "plusieurs thèmes).",
         "names_heading": "Noms vus pour la première fois",
