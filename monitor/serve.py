@@ -90,8 +90,9 @@ def serve(monitor: Monitor, *, host: str = DEFAULT_HOST, port: int = DEFAULT_POR
     """Run the app with uvicorn until interrupted (SIGINT / SIGTERM)."""
     import uvicorn
 
+    # No access log: unsubscribe URLs carry tokens, which do not belong in the journal.
     uvicorn.run(create_app(monitor), host=host, port=port, log_level="info", proxy_headers=True,
-                server_header=False)
+                server_header=False, access_log=False)
 
 
 __all__ = ["create_app", "serve", "DEFAULT_HOST", "DEFAULT_PORT"]

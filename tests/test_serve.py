@@ -136,6 +136,12 @@ def test_an_unknown_token_gets_a_polite_page(monitor: Monitor, server: Server) -
     assert [s.active for s in monitor.list_subscribers()] == [True]
 
 
+def test_a_bad_public_url_is_named(write_config: Callable[..., Path], capsys: pytest.CaptureFixture) -> None:
+    config = write_config({"digest": {"public_url": "watch.example.org"}})
+    assert main(["--config", str(config), "status"]) == 2
+    assert "digest.public_url: expected an http(s) URL" in capsys.readouterr().err
+
+
 def test_serve_has_help_and_listens_on_loopback_by_default(capsys: pytest.CaptureFixture) -> None:
     assert main(["serve", "--help"]) == 0
     out = capsys.readouterr().out
