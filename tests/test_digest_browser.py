@@ -4,6 +4,8 @@ desktop (1200 px) and phone (390 px) widths. Skipped when chromium is not instal
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,9 @@ from browser_helpers import available, layout, screenshot
 from digest_weeks import busy_week, originals
 from test_digest_render import UNSUB, WATCH, chrome_text, english_words
 
+from monitor.digest.archive import ArchiveEntry, write_index
 from monitor.digest.model import SourceHealth, build_view
-from monitor.digest.render import render_html
+from monitor.digest.render import render_html, render_page
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not available(), reason="chromium is not installed")]
@@ -41,6 +44,22 @@ def test_a_busy_week_reads_right_in_a_browser(lang: str, width: int, tmp_path: P
     if lang == "fr":
         assert "Nouveaux développements" in seen.text and "Précédemment" in seen.text
         assert not english_words(chrome_text(seen.text, data)), "English words in the French chrome"
+
+
+def test_the_archive_index_and_the_unsubscribe_page_fit_a_phone(tmp_path: Path) -> None:
+    data = busy_week("fr")
+    entry = ArchiveEntry("2026-W46", "Veille Russie–Corée du Nord, semaine 46 de 2026 : 8 nouveaux "
+                         "développements", datetime(2026, 11, 9), datetime(2026, 11, 16), "2026-W46", 15, 36,
+                         datetime(2026, 11, 16, 8), "", json.dumps(data))
+    index, _ = write_index(tmp_path / "archive", [entry], names=WATCH, archive_url="",
+                           now=datetime(2026, 11, 20), lang="fr")
+    page = render_page("unsubscribe.html.j2", lang="fr", title="Désabonnement", button="Me désabonner",
+                       message="Ne plus recevoir la lettre Russie–Corée du Nord à l’adresse "
+                               "une.adresse.particulierement.longue@exemple-de-domaine.example.org ?")
+    for html in (index.read_text(encoding="utf-8"), page):
+        seen = layout(html, 390, tmp_path)
+        assert seen.scroll_width <= 390, seen.scroll_width
+        assert not english_words(seen.text.replace("JSON", "")), seen.text
 
 
 def test_the_check_for_horizontal_scroll_finds_it(tmp_path: Path) -> None:
