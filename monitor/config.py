@@ -124,6 +124,9 @@ class DigestConfig:
     output_dir: str = ""
     #: Public base URL of the archive, used for links in the Atom feed.
     archive_url: str = ""
+    #: Public https base URL of `monitor serve` behind the reverse proxy: with it every mail carries
+    #: <public_url>/unsubscribe/<token> in List-Unsubscribe (one click, RFC 8058) and links the archive.
+    public_url: str = ""
 
     def output_path(self) -> Path:
         return Path(self.output_dir) if self.output_dir else data_dir() / "digests"
@@ -252,6 +255,9 @@ def _validate(config: Config, origin: str) -> None:
     for i, feed in enumerate(config.feeds or ()):
         if not feed.url.startswith(("http://", "https://")):
             raise bad(f"feeds[{i}].url", "an http(s) URL", feed.url)
+    if config.digest.public_url and not config.digest.public_url.startswith(("http://", "https://")):
+        raise bad("digest.public_url", "an http(s) URL such as https://watch.example.org/",
+                  config.digest.public_url)
     for key in ("concurrency", "per_host_concurrency", "max_feed_bytes", "max_page_bytes",
                 "max_entries_per_feed", "interval_minutes"):
         if getattr(config.fetch, key) <= 0:

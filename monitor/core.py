@@ -41,6 +41,7 @@ from .text import word_count
 from .types import LoadProblem, LoadResult
 
 if TYPE_CHECKING:  # the ingest and understand stages are imported when first used (start-up time)
+    from .digest.names import WatchNames
     from .ingest.pipeline import FeedCheck, FetchSummary
     from .understand.analyze import AnalyzeSummary
     from .understand.topic import Topic
@@ -48,6 +49,14 @@ if TYPE_CHECKING:  # the ingest and understand stages are imported when first us
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+def _held(run: Run | None) -> dict[str, Any] | None:
+    """The last digest run when it was held (most sources failed): its week, time and reason."""
+    stats = json.loads(run.stats or "{}") if run is not None else {}
+    if run is None or run.ok or not stats.get("held"):
+        return None
+    return {"week": stats.get("window", ""), "at": iso(run.started_at), "reason": stats["held"]}
 
 
 class Monitor:
@@ -149,6 +158,9 @@ class Monitor:
                 "last_digest": None if last_digest is None else {
                     "week": last_digest.week, "since": iso(last_digest.since),
                     "until": iso(last_digest.until), "created": iso(last_digest.created_at)},
+                "digest_held": _held(session.scalars(select(Run).where(Run.kind == "digest")
+                                                     .order_by(Run.started_at.desc(), Run.id.desc())
+                                                     .limit(1)).first()),
             }
 
 
@@ -286,9 +298,17 @@ class Monitor:
         """``--since DATE --until DATE`` (both days included, local to ``digest.timezone``)."""
         return digest_window.custom_window(since, until, self.config.digest.timezone)
 
-    def build_digest(self, window: Window) -> StoredDigest:
-        """Render the window's digest and store it (one ``digests`` row per window) with its archive files."""
-        return self._digests().build(window, self.digest_data(window.since, window.until))
+    def check_finished(self, window: Window, what: str = "the window") -> None:
+        """Raise ConfigError when ``window`` has not ended by the clock (a digest covers finished days)."""
+        digest_window.check_finished(window, self.clock(), what)
+
+    def build_digest(self, window: Window, *, archive: bool = True) -> StoredDigest:
+        """Render the window's digest and store it (one ``digests`` row per window) with its archive files.
+
+        ``archive=False`` renders only (``--output FILE``). A digest built while most sources failed is
+        held: ``StoredDigest.held`` says why, nothing is archived, and sending it raises DeliveryError.
+        """
+        return self._digests().build(window, self.digest_data(window.since, window.until), archive_it=archive)
 
     def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
@@ -337,6 +357,24 @@ class Monitor:
             return subscribers.import_csv(session, Path(path), now=self.clock(),
                                           default_lang=self.config.digest.locale)
 
+    def subscriber_by_token(self, token: str) -> SubscriberInfo | None:
+        """The subscriber holding an unsubscribe ``token`` (active or not), None when no one has it."""
+        with self.db.session(read_only=True) as session:
+            row = session.scalar(select(Subscriber).where(Subscriber.token == token.strip()))
+            return subscribers.info(row) if row is not None else None
+
+    def watch_names(self) -> WatchNames:
+        """The watch's name per language and its tags' short labels (topic file, ``digest.title``)."""
+        from .digest.pipeline import watch_names
+
+        return watch_names(self.config)
+
+    def serve(self, *, host: str, port: int) -> None:
+        """Serve the digest archive and one-click unsubscribe over HTTP until stopped (`monitor serve`)."""
+        from .serve import serve
+
+        serve(self, host=host, port=port)
+
     def unsubscribe(self, token: str) -> SubscriberInfo | None:
         """Deactivate the subscriber holding ``token``; None when no subscriber has it."""
         with self.db.session() as session:
@@ -381,6 +419,9 @@ class Monitor:
         if not mailing and self._digest_built(window):
             return DigestOutcome(window.label, "already-built", due_at)
         digest = self.build_digest(window)
+        if digest.held:
+            log.error("digest %s %s", window.label, digest.held)
+            return DigestOutcome(window.label, "held", due_at, reason=digest.held)
         if not mailing:
             return DigestOutcome(window.label, "written", due_at, files=dict(digest.files))
         report = self.send_digest(digest)

@@ -15,6 +15,7 @@ from monitor.cli import main
 from monitor.config import PROJECT_DIR, load_config
 from monitor.core import Monitor
 from monitor.store.articles import save_article
+from monitor.store.models import Feed
 from monitor.text import url_article_id
 from monitor.types import NewArticle
 
@@ -58,7 +59,7 @@ def test_digest_json_is_exactly_the_digest_data(config_path: Path, tmp_path: Pat
 def test_digest_html_of_a_real_week_is_archived(config_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["--config", str(config_path), "digest", "--week", "2024-W43"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Russia–North Korea watch, week 43: 1 developing story")
+    assert out.startswith("Russia–North Korea watch, week 43 of 2024: 1 developing story")
     path = Path(out.strip().splitlines()[-1].removeprefix("wrote "))
     assert path.name == "2024-W43.html" and path.exists()
     html = path.read_text(encoding="utf-8")
@@ -74,9 +75,44 @@ def test_digest_eml_is_the_message_a_subscriber_gets(config_path: Path, tmp_path
                  "--format", "eml", "--output", str(out)]) == 0
     message = message_from_bytes(out.read_bytes(), policy=policy.default)
     assert message["To"].addresses[0].addr_spec == "Zoe@example.org"
-    assert message["Subject"].startswith("Veille Russia–North Korea, 14 octobre 2024 – 27 octobre 2024 : ")
+    assert message["Subject"].startswith("Veille Russie–Corée du Nord, 14 octobre 2024 – 27 octobre 2024 : ")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Nouveaux développements" in message.get_body(("html",)).get_content()
+
+
+def test_output_writes_only_that_file_not_the_archive(config_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preview" / "w43.txt"
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43", "--format", "text",
+                 "--output", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("Russia–North Korea watch\n")
+    archive = load_config(config_path).digest.output_path()
+    assert not archive.exists()
+    with Monitor(load_config(config_path)) as monitor:
+        assert monitor.status()["counts"]["digests"] == 0
+
+
+def test_an_unfinished_or_future_week_is_refused(config_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--config", str(config_path), "digest", "--week", "2031-W10", "--send"]) == 2
+    assert "--week 2031-W10 has not started yet" in capsys.readouterr().err
+    this_week = datetime.now().strftime("%G-W%V")
+    assert main(["--config", str(config_path), "digest", "--week", this_week]) == 2
+    assert f"--week {this_week} is not over yet" in capsys.readouterr().err
+    today = datetime.now().date().isoformat()
+    assert main(["--config", str(config_path), "digest", "--since", "2024-10-14", "--until", today]) == 2
+    assert not load_config(config_path).digest.output_path().exists()
+
+
+def test_a_held_digest_is_not_sent_and_says_why(config_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with Monitor(load_config(config_path)) as monitor, monitor.db.session() as session:
+        for i in range(3):
+            session.add(Feed(url=f"https://down{i}.example/rss", name=f"Down {i}", consecutive_failures=2,
+                             last_error="cannot resolve host"))
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43"]) == 1
+    err = capsys.readouterr().err
+    assert "digest 2024-W43 held: 3 of 3 enabled feeds failed their last poll" in err
+    assert not load_config(config_path).digest.output_path().exists()
+    assert main(["--config", str(config_path), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["digest_held"]["week"] == "2024-W43"
 
 
 def test_send_without_smtp_is_an_error_saying_what_to_configure(config_path: Path,

@@ -68,7 +68,7 @@ def test_each_subscriber_gets_one_multipart_message_with_unsubscribe_headers(
     tokens = {s.email: s.token for s in monitor.list_subscribers()}
     for address in SUBSCRIBERS:
         [message] = handler.received_by(address)
-        assert message["Subject"] == "Russia–North Korea watch, week 46: 2 new developments"
+        assert message["Subject"] == "Russia–North Korea watch, week 46 of 2026: 2 new developments"
         assert message["To"].addresses[0].addr_spec == address
         assert message["Date"] and message["Message-ID"]
         assert message.get_content_type() == "multipart/alternative"

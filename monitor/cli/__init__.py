@@ -24,7 +24,7 @@ def _register() -> None:
     """Import the command modules, each of which adds its commands to ``cli``."""
     import importlib
 
-    for name in ("feeds", "digest", "subscribers", "schedule"):
+    for name in ("feeds", "digest", "subscribers", "schedule", "serve"):
         try:
             importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

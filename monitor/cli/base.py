@@ -126,6 +126,9 @@ def status(state: Context, as_json: bool) -> None:
     click.echo(f"last fetch:  {fetch['finished'] or fetch['started'] if fetch else 'never'}")
     digest = info["last_digest"]
     click.echo(f"last digest: {digest['week'] or digest['since'] if digest else 'never'}")
+    if info.get("digest_held"):
+        held = info["digest_held"]
+        click.echo(f"digest held: {held['week'] or '(custom range)'} at {held['at']}: {held['reason']}")
     for feed in info["feeds"]:
         health = "ok" if not feed["consecutive_failures"] else f"failing x{feed['consecutive_failures']}"
         if not feed["enabled"]:

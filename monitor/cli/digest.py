@@ -21,27 +21,38 @@ def _window(state: Context, week: str | None, since: str | None, until: str | No
         raise click.UsageError("--since and --until go together")
     try:
         if week:
-            return state.monitor.window_for_week(week)
+            window = state.monitor.window_for_week(week)
+            state.monitor.check_finished(window, f"--week {week}")
+            return window
         if since and until:
-            return state.monitor.custom_window(since, until)
+            window = state.monitor.custom_window(since, until)
+            state.monitor.check_finished(window, f"--since {since} --until {until}")
+            return window
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from None
     return state.monitor.default_window()
 
 
-def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None, to: str | None) -> Path:
+def _content(digest: StoredDigest, fmt: str) -> str:
+    return {"html": digest.html, "text": digest.text, "json": digest.json}[fmt]
+
+
+def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None,
+           to: str | None) -> Path | None:
+    """The file written: ``output`` (instead of the archive), else the archive's; None when held."""
     if fmt == "eml":
         content = bytes(state.monitor.digest_message(digest, to))
-        path = output or digest.files["html"].with_suffix(".eml")
+        path = output or (digest.files["html"].with_suffix(".eml") if digest.files else None)
+        if path is None:
+            return None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return path
-    path = digest.files[fmt]
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        output.write_text(_content(digest, fmt), encoding="utf-8")
         return output
-    return path
+    return digest.files.get(fmt)
 
 
 def _report(report: SendReport, window: Window) -> None:
@@ -65,7 +76,7 @@ def _report(report: SendReport, window: Window) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="What to write when not sending (json is exactly the digest data).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here instead of the archive folder.")
+              help="Write only this file, instead of the archive folder (not with --send).")
 @click.option("--send", is_flag=True, help="Mail it to every subscriber not yet mailed for this week.")
 @click.option("--resend", is_flag=True, help="With --send: mail everyone again, even those already mailed.")
 @click.option("--to", "to", metavar="ADDRESS", help="Mail it to this one address only (a test).")
@@ -74,11 +85,16 @@ def digest(state: Context, week: str | None, since: str | None, until: str | Non
            output: Path | None, send: bool, resend: bool, to: str | None) -> None:
     """Build the weekly digest: write it to a file, or mail it with --send / --to."""
     state.monitor.ensure_schema()
+    mailing = send or resend or bool(to)
     window = _window(state, week, since, until)
-    built = state.monitor.build_digest(window)
-    if not (send or resend or to):
+    built = state.monitor.build_digest(window, archive=mailing or output is None)
+    if not mailing:
         path = _write(state, built, fmt, output, None)
-        click.echo(f"{built.subject}\nwrote {path}")
+        click.echo(built.subject + (f"\nwrote {path}" if path else ""))
+    if built.held:
+        click.echo(f"monitor: digest {window.label or 'for this range'} {built.held}", err=True)
+        raise click.exceptions.Exit(1)
+    if not mailing:
         return
     report = state.monitor.send_digest(built, to=to, resend=resend)
     click.echo(built.subject)

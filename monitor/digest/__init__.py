@@ -1,8 +1,10 @@
 """The weekly digest: what is new in a window, rendered, archived and mailed to each subscriber once.
 
     window.py      which week (timezone, start day, ISO labels)               pure
-    model.py       digest JSON → view model (counts, sections, chart data)     pure
-    i18n.py        the digest's own wording in English and French              pure
+    model.py       digest JSON → view model (lead, reports, Previously, …)     pure
+    chart.py       tag_volume → the tag chart's bars and legend                pure
+    names.py       the watch's name and short tag labels per language          topic file
+    i18n.py        the digest's own wording in English and French (Babel)      pure
     render.py      view model → HTML (CSS inlined) and plain text              templates/
     mail.py        rendered parts → one EmailMessage per subscriber            pure
     deliveries.py  the deliveries table: who has been mailed                   store

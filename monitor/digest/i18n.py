@@ -1,23 +1,25 @@
 """The digest's own wording in English and French (articles keep their own language).
 
-``messages(lang)`` returns a plain dict the templates read as ``t.key``; counted phrases go through
-``plural`` and dates through ``format_date`` so both languages read naturally.
+``messages(lang)`` returns a plain dict the templates read as ``t.key``. Locale rules come from Babel
+(CLDR), not from hand-written rules: dates (``format_date``), numbers and percentages (``number``,
+``percent``), plural forms (``plural``), lists (``join_names``) and language names (``language_name``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.lists import format_list
+from babel.numbers import format_decimal, format_percent
+
 LANGUAGES = ("en", "fr")
+#: The CLDR locale behind each digest language: British English writes "9 November 2026" (day first,
+#: like the French "9 novembre 2026"), which reads the same to readers on both sides of the Atlantic.
+LOCALES = {"en": "en_GB", "fr": "fr_FR"}
 
-_MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-}
-
-#: (singular, plural) of each counted noun phrase.
+#: (singular, plural) of each counted noun phrase; which one a number takes is Babel's plural rule.
 _COUNTED: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "new": ("new development", "new developments"),
@@ -26,6 +28,8 @@ _COUNTED: dict[str, dict[str, tuple[str, str]]] = {
         "article": ("article", "articles"),
         "source": ("source", "sources"),
         "report": ("report", "reports"),
+        "story": ("story", "stories"),
+        "more_reports": ("more report", "more reports"),
     },
     "fr": {
         "new": ("nouveau développement", "nouveaux développements"),
@@ -34,43 +38,74 @@ _COUNTED: dict[str, dict[str, tuple[str, str]]] = {
         "article": ("article", "articles"),
         "source": ("source", "sources"),
         "report": ("article", "articles"),
+        "story": ("sujet", "sujets"),
+        "more_reports": ("autre article", "autres articles"),
     },
 }
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "watch": "{title} watch",
-        "subject_week": "{title} watch, week {week}: {headline}",
+        "colon": ": ",
+        "colon_end": ":",
+        "subject_week": "{title} watch, week {week} of {year}: {headline}",
         "subject_range": "{title} watch, {range}: {headline}",
         "nothing_new": "nothing new",
         "summary": "{counts} — {articles} from {sources}.",
         "summary_known": "{count} collapsed at the end.",
         "empty": "Nothing new this week: no relevant article between {since} and {until}.",
         "empty_known": "Nothing new this week: between {since} and {until} only known facts were retold.",
+        "lead_heading": "In brief",
+        "lead_new": "New",
+        "lead_developing": "Developing",
         "new_heading": "New developments",
         "developing_heading": "Developing stories",
         "chart_heading": "This week per tag",
-        "chart_legend": "Dark bar and first number: articles this week. Light bar and second number: "
-                        "the baseline's weekly average.",
-        "baseline_avg": "baseline avg",
+        "chart_legend": "Dark bar and first number: the share of this week's {window} about each tag. "
+                        "Light bar and second number: the same share among the {baseline} known before "
+                        "this week (the baseline and every earlier week). An article can have several tags.",
+        "chart_legend_avg": "Dark bar and first number: articles this week about each tag. Light bar and "
+                            "second number: the weekly average of the weeks before it.",
+        "chart_legend_no_base": "Share of this week's {window} about each tag (an article can have "
+                                "several tags).",
         "names_heading": "Names seen for the first time",
         "known_heading": "Known re-tellings",
-        "also": "Also reported by",
+        "also_in": "also in {names}",
+        "other_reports": "Other reports",
+        "more_reports": "…and {count} in the archive.",
+        "previously": "Previously",
         "whats_new": "What's new",
         "more": "…and {count} more in the archive.",
+        "more_below": "…and {count} more below.",
         "window": "Covers {since} to {until} ({tz}).",
-        "failing": "Feeds failing",
+        "sources_unreachable": "{failed} of {total} could not be reached while this digest was built.",
         "unsubscribe": "Unsubscribe",
         "unsubscribe_or_mail": "or send an email to {address} with the subject “unsubscribe {token}”.",
         "unsubscribe_mail": "To unsubscribe, send an email to {address} with the subject "
                             "“unsubscribe {token}”.",
         "unsubscribe_link": "To unsubscribe: {url}",
+        "unsubscribe_mail_text": "To unsubscribe, send an email to {address} with this subject:",
         "archive": "Past digests",
         "generated": "Generated by monitor",
+        # The archive index and the unsubscribe pages of `monitor serve`.
+        "atom_feed": "Atom feed",
+        "text_version": "text",
+        "no_digest": "No digest yet.",
+        "not_found": "Not found",
+        "not_found_text": "There is no such page in the archive.",
+        "unsub_title": "Unsubscribe",
+        "unsub_question": "Stop receiving the {title} digest at {email}?",
+        "unsub_button": "Unsubscribe",
+        "unsub_done": "{email} is unsubscribed: you will not receive the {title} digest any more.",
+        "unsub_unknown": "This unsubscribe link is not known (it may be old, or already used and the "
+                         "address removed). Nothing was changed; if you still receive the digest, reply "
+                         "to it and ask to be removed.",
     },
     "fr": {
         "watch": "Veille {title}",
-        "subject_week": "Veille {title}, semaine {week} : {headline}",
+        "colon": " : ",
+        "colon_end": " :",
+        "subject_week": "Veille {title}, semaine {week} de {year} : {headline}",
         "subject_range": "Veille {title}, {range} : {headline}",
         "nothing_new": "rien de nouveau",
         "summary": "{counts} — {articles} de {sources}.",
@@ -78,26 +113,52 @@ _TEXT: dict[str, dict[str, str]] = {
         "empty": "Rien de nouveau cette semaine : aucun article pertinent entre le {since} et le {until}.",
         "empty_known": "Rien de nouveau cette semaine : du {since} au {until}, seulement des redites "
                        "de faits connus.",
+        "lead_heading": "En bref",
+        "lead_new": "Nouveau",
+        "lead_developing": "Suite",
         "new_heading": "Nouveaux développements",
         "developing_heading": "Sujets en cours",
         "chart_heading": "Cette semaine par thème",
-        "chart_legend": "Barre foncée et premier nombre : articles cette semaine. Barre claire et second "
-                        "nombre : moyenne hebdomadaire de la référence.",
-        "baseline_avg": "moy. référence",
+        "chart_legend": "Barre foncée et premier nombre : part des {window} de la semaine sur chaque "
+                        "thème. Barre claire et second nombre : la même part parmi les {baseline} connus "
+                        "avant cette semaine (la référence et toutes les semaines précédentes). Un article "
+                        "peut avoir plusieurs thèmes.",
+        "chart_legend_avg": "Barre foncée et premier nombre : articles de la semaine sur chaque thème. "
+                            "Barre claire et second nombre : moyenne hebdomadaire des semaines précédentes.",
+        "chart_legend_no_base": "Part des {window} de la semaine sur chaque thème (un article peut avoir "
+                                "plusieurs thèmes).",
         "names_heading": "Noms vus pour la première fois",
         "known_heading": "Redites de faits connus",
-        "also": "Également rapporté par",
+        "also_in": "repris par {names}",
+        "other_reports": "Autres articles",
+        "more_reports": "…et {count} dans les archives.",
+        "previously": "Précédemment",
         "whats_new": "Ce qui est nouveau",
         "more": "…et {count} de plus dans les archives.",
+        "more_below": "…et {count} de plus ci-dessous.",
         "window": "Période du {since} au {until} ({tz}).",
-        "failing": "Flux en panne",
+        "sources_unreachable": "{failed} sur {total} n’ont pas pu être consultées lors de la "
+                               "préparation de cette lettre.",
         "unsubscribe": "Se désabonner",
         "unsubscribe_or_mail": "ou écrivez à {address} avec l’objet « unsubscribe {token} ».",
         "unsubscribe_mail": "Pour vous désabonner, écrivez à {address} avec l’objet "
                             "« unsubscribe {token} ».",
         "unsubscribe_link": "Pour vous désabonner : {url}",
+        "unsubscribe_mail_text": "Pour vous désabonner, écrivez à {address} avec cet objet :",
         "archive": "Lettres précédentes",
         "generated": "Produit par monitor",
+        "atom_feed": "Flux Atom",
+        "text_version": "texte",
+        "no_digest": "Aucune lettre pour l’instant.",
+        "not_found": "Page introuvable",
+        "not_found_text": "Cette page n’existe pas dans les archives.",
+        "unsub_title": "Désabonnement",
+        "unsub_question": "Ne plus recevoir la lettre {title} à l’adresse {email} ?",
+        "unsub_button": "Me désabonner",
+        "unsub_done": "{email} est désabonné : vous ne recevrez plus la lettre {title}.",
+        "unsub_unknown": "Ce lien de désabonnement n’est pas reconnu (il est peut-être ancien, ou "
+                         "l’adresse a déjà été retirée). Rien n’a été modifié ; si vous recevez encore la "
+                         "lettre, répondez-y pour demander à être retiré.",
     },
 }
 
@@ -106,29 +167,47 @@ def check_lang(lang: str) -> str:
     return lang if lang in LANGUAGES else "en"
 
 
+def locale(lang: str) -> str:
+    return LOCALES[check_lang(lang)]
+
+
 def messages(lang: str) -> dict[str, str]:
     return _TEXT[check_lang(lang)]
 
 
+def number(value: float, lang: str, *, digits: int = 0) -> str:
+    """``1,234`` / ``1 234``; ``0.0`` / ``0,0`` with ``digits=1``."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale(lang))
+
+
+def percent(share: float, lang: str) -> str:
+    """``42%`` / ``42 %`` (a share between 0 and 1)."""
+    return format_percent(share, locale=locale(lang))
+
+
 def plural(lang: str, key: str, count: int) -> str:
-    """``3 new developments`` / ``1 nouveau développement`` (French singular for 0 and 1)."""
+    """``3 new developments`` / ``1 nouveau développement`` (CLDR: French 0 and 1 are singular)."""
     one, many = _COUNTED[check_lang(lang)][key]
-    singular = count <= 1 if check_lang(lang) == "fr" else count == 1
-    return f"{count} {one if singular else many}"
+    form = Locale.parse(locale(lang)).plural_form(count)
+    return f"{number(count, lang)} {one if form == 'one' else many}"
 
 
 def format_date(value: date | datetime | None, lang: str) -> str:
     """``16 November 2026`` / ``16 novembre 2026``; "" for None."""
     if value is None:
         return ""
-    month = _MONTHS[check_lang(lang)][value.month - 1]
-    day = "1er" if check_lang(lang) == "fr" and value.day == 1 else str(value.day)
-    return f"{day} {month} {value.year}"
+    return babel_date(value, format="long", locale=locale(lang))
 
 
 def join_names(names: list[str], lang: str) -> str:
     """``A, B and C`` / ``A, B et C``."""
-    if len(names) <= 1:
-        return "".join(names)
-    last = " and " if check_lang(lang) == "en" else " et "
-    return ", ".join(names[:-1]) + last + names[-1]
+    return format_list(names, locale=locale(lang)) if names else ""
+
+
+def language_name(code: str, lang: str) -> str:
+    """The name of an article's language in the reader's language (``en`` → "anglais" for French)."""
+    code = (code or "").strip().lower()
+    if not code or code == "und":
+        return ""
+    return Locale.parse(locale(lang)).languages.get(code, code)

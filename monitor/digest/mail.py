@@ -36,13 +36,14 @@ class Parts:
 
 
 def subject(title: str, window: Window, counts: dict[str, int], lang: str, tz: str) -> str:
-    """``Russia–North Korea watch, week 47: 3 new developments`` (or its French wording)."""
+    """``Russia–North Korea watch, week 47 of 2026: 3 new developments`` (or its French wording)."""
     t = i18n.messages(lang)
     headline = i18n.plural(lang, "new", counts["new"]) if counts["new"] else t["nothing_new"]
     if not counts["new"] and counts["developing"]:
         headline = i18n.plural(lang, "developing", counts["developing"])
     if window.week_number is not None:
-        text = t["subject_week"].format(title=title, week=window.week_number, headline=headline)
+        text = t["subject_week"].format(title=title, week=window.week_number, year=window.label[:4],
+                                        headline=headline)
     else:
         last_day = window.until - timedelta(seconds=1)
         span = f"{local_date(window.since, tz, lang)} – {local_date(last_day, tz, lang)}"

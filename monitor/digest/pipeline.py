@@ -1,7 +1,9 @@
 """The digest stage's orchestrator: build (data → render → archive) and send (each subscriber once).
 
     build  Monitor.digest_data(window) → view model per language → HTML (CSS inlined) + text
-           → ``digests`` row (one per window) + files + index.html + atom.xml
+           → ``digests`` row (one per window) + files + index.html + atom.xml; a digest built while
+           most sources failed is held instead (not archived, not sendable; a failed "digest" run
+           records why), and ``archive=False`` (``--output FILE``) renders without touching the archive
     send   active subscribers without a final delivery → per subscriber: render in their language,
            build the message, record "sending", hand it to SMTP, record "sent"/"failed"/"rejected"
 
@@ -12,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,17 +30,15 @@ from ..store import Database
 from ..store.models import Feed, Run, Subscriber
 from ..store.subscribers import find, normalise_address
 from ..text import one_line
-from . import archive, deliveries
+from . import archive, deliveries, names
 from .mail import Parts, build_message, sender_address, subject
-from .model import DigestView, FailingFeed, build_view, count, is_empty
+from .model import DigestView, FailingFeed, SourceHealth, build_view, count, is_empty
 from .render import Unsubscribe, render_html, render_text
 from .smtp import Sleep, SmtpSender
 from .window import Window
 
 log = logging.getLogger(__name__)
 
-#: The watch's name when neither digest.title nor the topic file gives one.
-FALLBACK_TITLE = "News"
 DEFAULT_TOPIC = PACKAGE_DIR / "data" / "russia_north_korea.toml"
 #: Length of a failing feed's error shown in the footer.
 FEED_ERROR_LIMIT = 120
@@ -48,6 +46,12 @@ FEED_ERROR_LIMIT = 120
 PREVIEW_FROM = "Monitor <monitor@localhost>"
 #: Token in the unsubscribe headers of a `--to` test message sent to an address that is not subscribed.
 TEST_TOKEN = "test"
+#: A digest is held when more than this share of the enabled sources failed their last poll: its
+#: "nothing new" would then say more about the network than about the news. Half, because a week with
+#: half the sources still tells most stories (each is usually reported by several outlets).
+HOLD_FAILED_SHARE = 0.5
+#: Path of the one-click unsubscribe endpoint of `monitor serve`, under digest.public_url.
+UNSUBSCRIBE_PATH = "unsubscribe/{token}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class StoredDigest:
     empty: bool
     counts: dict[str, int]
     files: dict[str, Path]
-    failing: tuple[FailingFeed, ...] = ()
+    health: SourceHealth = SourceHealth()
+    #: Why the digest is held (most sources failed), or "": a held digest is never archived or sent.
+    held: str = ""
 
     @property
     def json(self) -> str:
@@ -91,16 +97,37 @@ def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
+def watch_names(config: Config) -> names.WatchNames:
+    """The watch's name per language and short tag labels (``digest.title`` overrides the name)."""
+    path = Path(config.watch.topic_file) if config.watch.topic_file else DEFAULT_TOPIC
+    return names.load(path, config.digest.title)
+
+
 def watch_title(config: Config) -> str:
     """``digest.title``, else the topic file's ``[watch] name`` (spaces around its dash dropped)."""
-    if config.digest.title:
-        return one_line(config.digest.title, 100)
-    path = Path(config.watch.topic_file) if config.watch.topic_file else DEFAULT_TOPIC
-    try:
-        name = str(tomllib.loads(path.read_text(encoding="utf-8")).get("watch", {}).get("name", ""))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        name = ""
-    return one_line(re.sub(r"\s*–\s*", "–", name), 100) or FALLBACK_TITLE
+    return watch_names(config).title("en")
+
+
+def unsubscribe_template(config: Config) -> str:
+    """``digest.unsubscribe_url``, else the one-click endpoint of `monitor serve` under ``public_url``."""
+    cfg = config.digest
+    if cfg.unsubscribe_url or not cfg.public_url:
+        return cfg.unsubscribe_url
+    return cfg.public_url.rstrip("/") + "/" + UNSUBSCRIBE_PATH
+
+
+def archive_base(config: Config) -> str:
+    return config.digest.archive_url or config.digest.public_url
+
+
+def hold_reason(health: SourceHealth) -> str:
+    """Why a digest built with this source health must not reach subscribers, or ""."""
+    if not health.total or health.failed <= HOLD_FAILED_SHARE * health.total:
+        return ""
+    shown = "; ".join(f"{f.name} ({f.error})" if f.error else f.name for f in health.failing[:5])
+    more = f"; and {len(health.failing) - 5} more" if len(health.failing) > 5 else ""
+    return (f"held: {health.failed} of {health.total} enabled feeds failed their last poll ({shown}{more}); "
+            "fix them or wait for the next fetch, then build the digest again")
 
 
 def _address(text: str) -> str:
@@ -110,12 +137,14 @@ def _address(text: str) -> str:
         raise DeliveryError(f"--to: {exc}") from None
 
 
-def failing_feeds(db: Database) -> tuple[FailingFeed, ...]:
+def source_health(db: Database) -> SourceHealth:
+    """Enabled feeds and those whose last poll failed (names and errors for the operator only)."""
     with db.session(read_only=True) as session:
-        rows = session.scalars(select(Feed).where(Feed.enabled.is_(True), Feed.consecutive_failures > 0)
-                               .order_by(Feed.name, Feed.url))
-        return tuple(FailingFeed(one_line(f.name or f.url, 80),
-                                 one_line(f.last_error or "", FEED_ERROR_LIMIT)) for f in rows)
+        rows = session.scalars(select(Feed).where(Feed.enabled.is_(True)).order_by(Feed.name, Feed.url)).all()
+        failing = tuple(FailingFeed(one_line(f.name or f.url, 80),
+                                    one_line(f.last_error or "", FEED_ERROR_LIMIT))
+                        for f in rows if f.consecutive_failures > 0)
+        return SourceHealth(len(failing), len(rows), failing)
 
 
 class DigestPipeline:
@@ -125,43 +154,60 @@ class DigestPipeline:
                  sleep: Sleep | None = None) -> None:
         self.config, self.db, self.clock = config, db, clock
         self.sleep = sleep
-        self.title = watch_title(config)
+        self.names = watch_names(config)
+        self.title = self.names.title("en")
 
     # -- build ---------------------------------------------------------------------------------------
 
     def view(self, digest: StoredDigest, lang: str) -> DigestView:
-        return build_view(digest.data, lang=lang, title=self.title, label=digest.window.label,
-                          tz=self.config.digest.timezone, failing=digest.failing)
+        return build_view(digest.data, lang=lang, title=self.names, label=digest.window.label,
+                          tz=self.config.digest.timezone, health=digest.health)
 
     def parts(self, digest: StoredDigest, lang: str, unsubscribe: Unsubscribe | None) -> Parts:
         view = self.view(digest, lang)
-        subj = subject(self.title, digest.window, view.counts, view.lang, self.config.digest.timezone)
-        archive_url = self.config.digest.archive_url
+        subj = subject(view.title, digest.window, view.counts, view.lang, self.config.digest.timezone)
+        archive_url = archive_base(self.config)
         return Parts(subj, render_text(view, subject=subj, unsubscribe=unsubscribe, archive_url=archive_url),
                      render_html(view, subject=subj, unsubscribe=unsubscribe, archive_url=archive_url))
 
-    def build(self, window: Window, data: dict[str, Any]) -> StoredDigest:
+    def build(self, window: Window, data: dict[str, Any], *, archive_it: bool = True) -> StoredDigest:
+        """Render the window; archive it (row, files, index, Atom) unless held or ``archive_it`` is False."""
         cfg, now = self.config.digest, self.clock()
-        failing = failing_feeds(self.db)
-        draft = StoredDigest(0, window, "", data, "", "", is_empty(data), count(data), {}, failing)
+        health = source_health(self.db)
+        draft = StoredDigest(0, window, "", data, "", "", is_empty(data), count(data), {}, health,
+                             hold_reason(health))
         parts = self.parts(draft, cfg.locale, None)
-        counts = draft.counts
+        rendered = StoredDigest(0, window, parts.subject, data, parts.html, parts.text, draft.empty,
+                                draft.counts, {}, health, draft.held)
+        if draft.held:
+            with self.db.session() as session:
+                session.add(Run(kind="digest", started_at=now, finished_at=now, ok=False, stats=json.dumps(
+                    {"window": window.label, "held": draft.held, **draft.counts}, ensure_ascii=False)))
+            return rendered
+        if not archive_it:
+            return rendered
+        digest_id, files = self._archive(rendered, now)
+        return StoredDigest(digest_id, window, parts.subject, data, parts.html, parts.text, draft.empty,
+                            draft.counts, files, health)
+
+    def _archive(self, digest: StoredDigest, now: datetime) -> tuple[int, dict[str, Path]]:
+        cfg, counts, window = self.config.digest, digest.counts, digest.window
         with self.db.session() as session:
             stories = counts["new"] + counts["developing"] + counts["known"]
-            digest_id = archive.store(session, window, subject=parts.subject, data=dumps(data),
-                                      html=parts.html, text=parts.text, story_count=stories,
+            digest_id = archive.store(session, window, subject=digest.subject, data=digest.json,
+                                      html=digest.html, text=digest.text, story_count=stories,
                                       article_count=counts["articles"], now=now)
             session.add(Run(kind="digest", started_at=now, finished_at=now, ok=True,
                             stats=json.dumps({"window": window.label, **counts})))
         with self.db.session(read_only=True) as session:
-            items = archive.entries(session)
+            items = archive.entries(session, now=now)
         folder = cfg.output_path()
-        files = archive.write_digest(folder, archive.stem(window), html=parts.html, text=parts.text,
-                                     data=dumps(data))
-        files["index"], files["atom"] = archive.write_index(folder, items, title=self.title,
-                                                            archive_url=cfg.archive_url, now=now)
-        return StoredDigest(digest_id, window, parts.subject, data, parts.html, parts.text, draft.empty,
-                            counts, files, failing)
+        files = archive.write_digest(folder, archive.stem(window), html=digest.html, text=digest.text,
+                                     data=digest.json)
+        files["index"], files["atom"] = archive.write_index(
+            folder, items, names=self.names, archive_url=archive_base(self.config), now=now, lang=cfg.locale,
+            tz=cfg.timezone)
+        return digest_id, files
 
     # -- send ----------------------------------------------------------------------------------------
 
@@ -171,16 +217,20 @@ class DigestPipeline:
         return self.config.smtp.from_ or PREVIEW_FROM
 
     def unsubscribe_for(self, token: str) -> Unsubscribe:
-        url = self.config.digest.unsubscribe_url
+        url = unsubscribe_template(self.config)
         return Unsubscribe(token, sender_address(self.from_), url.replace("{token}", quote(token, safe="")))
 
     def message(self, digest: StoredDigest, *, email: str, name: str, lang: str, token: str) -> EmailMessage:
         parts = self.parts(digest, lang, self.unsubscribe_for(token))
         return build_message(parts, from_=self.from_, to_email=email, to_name=name, token=token,
-                             unsubscribe_url=self.config.digest.unsubscribe_url, now=self.clock(), lang=lang)
+                             unsubscribe_url=unsubscribe_template(self.config), now=self.clock(), lang=lang)
 
     def send(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         report = SendReport(digest.id)
+        if digest.held:
+            raise DeliveryError(f"not sent: {digest.held}")
+        if not digest.id:
+            raise DeliveryError("not sent: this digest was not archived (built with --output)")
         if not self.config.smtp.host or not self.config.smtp.from_:
             raise DeliveryError("no SMTP configured: set [smtp] host and from")
         if to is None and digest.empty and self.config.digest.skip_empty:

@@ -7,6 +7,8 @@ never read as markup). The HTML email gets its CSS inlined (css-inline), because
 
 from __future__ import annotations
 
+import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,12 +18,16 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import PACKAGE_DIR, PROJECT_DIR
-from .model import Bar, DigestView
+from .chart import Bar
+from .model import DigestView
 
-#: Width in characters of the longest text bar (fits an 72-column plain-text mail with its label).
-TEXT_BAR_WIDTH = 30
-#: Width of the tag column in the plain-text chart.
-TEXT_LABEL_WIDTH = 22
+#: Width in characters of the longest text bar (fits a 76-column plain-text mail with its label and numbers).
+TEXT_BAR_WIDTH = 24
+#: Width of the tag column in the plain-text chart (the short tag labels of the topic file fit).
+TEXT_LABEL_WIDTH = 20
+#: Plain-text lines are wrapped here: inside RFC 5322's 78 and the 72–78 columns mail readers expect.
+TEXT_WIDTH = 76
+_BULLET = re.compile(r"^(\s*)((?:[-*+] )?)")
 
 
 @dataclass(frozen=True)
@@ -38,14 +44,25 @@ def templates_dir() -> Path:
     return shipped if shipped.is_dir() else PACKAGE_DIR / "_templates"  # an installed wheel
 
 
-def text_bar(bar: Bar, avg_label: str = "baseline avg") -> str:
-    """``military               ██████████████████            5  (baseline avg 1.5)`` for the plain part."""
+def text_bar(bar: Bar) -> str:
+    """``Troops               ████████████████████████  42%  18%`` for the plain part."""
     filled = round(TEXT_BAR_WIDTH * bar.width / 100)
     label = bar.tag if len(bar.tag) <= TEXT_LABEL_WIDTH else bar.tag[: TEXT_LABEL_WIDTH - 1] + "…"
-    line = f"{label:<{TEXT_LABEL_WIDTH}} {'█' * filled}{' ' * (TEXT_BAR_WIDTH - filled)} {bar.count:>4}"
-    if bar.baseline is not None:
-        line += f"  ({avg_label} {bar.baseline:.1f})"
+    line = f"{label:<{TEXT_LABEL_WIDTH}} {'█' * filled}{' ' * (TEXT_BAR_WIDTH - filled)} {bar.value:>5}"
+    if bar.baseline:
+        line += f"  {bar.baseline:>5}"
     return line.rstrip()
+
+
+def wrap(line: str, width: int = TEXT_WIDTH) -> list[str]:
+    """One line wrapped to ``width`` with a hanging indent under its bullet; URLs are never broken."""
+    if len(line) <= width or line == "-- ":
+        return [line]
+    match = _BULLET.match(line)
+    lead = match.group(1) if match else ""
+    indent = lead + " " * len(match.group(2)) if match else ""
+    return textwrap.wrap(line[len(lead):], width=width, initial_indent=lead, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False) or [line]
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +93,8 @@ def render_text(view: DigestView, *, subject: str, unsubscribe: Unsubscribe | No
     text = environment().get_template("digest.txt.j2").render(_context(view, subject, unsubscribe,
                                                                        archive_url))
     # "-- " (with its space) is the signature separator mail readers recognise.
-    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    lines = [part for line in text.splitlines()
+             for part in wrap(line if line == "-- " else line.rstrip())]
     return "\n".join(_squeeze_blank(lines)).strip() + "\n"
 
 

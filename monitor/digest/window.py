@@ -86,6 +86,14 @@ def window_for_week(text: str, tz_name: str, weekday: str) -> Window:
     return week_window(start, tz_name)
 
 
+def check_finished(window: Window, now: datetime, what: str) -> None:
+    """A digest covers days that are over: a window ending after ``now`` (naive UTC) is refused."""
+    if window.until > now:
+        state = "has not started yet" if window.since > now else "is not over yet"
+        raise ConfigError(f"{what} {state}: it ends {window.until:%Y-%m-%d %H:%M} UTC; a digest covers "
+                          "finished days only (the default is the last full week)")
+
+
 def _parse_point(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
     """A date (local midnight; an end date counts whole) or a local ISO date-time, as naive UTC."""
     try:

@@ -35,12 +35,15 @@ class DigestOutcome:
     """What the weekly-digest step did for one window."""
 
     week: str
-    #: "not-due", "already-sent", "already-built", "sent", "written", "skipped-empty", "send-failed".
+    #: "not-due", "already-sent", "already-built", "sent", "written", "skipped-empty", "send-failed",
+    #: "held" (built while most sources failed: not sent, tried again on the next run).
     action: str
     due_at: datetime | None = None
     sent: int = 0
     failed: tuple[str, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
+    #: Why a "held" digest was not sent (most sources failed).
+    reason: str = ""
 
     def line(self) -> str:
         text = {
@@ -50,13 +53,14 @@ class DigestOutcome:
             "sent": f"sent to {self.sent} subscribers",
             "written": f"written to {self.files.get('html', '?')}",
             "skipped-empty": "nothing new: not sent (digest.skip_empty)",
+            "held": self.reason or "held",
             "send-failed": f"sent to {self.sent}, failed for {len(self.failed)}: {', '.join(self.failed)}",
         }.get(self.action, self.action)
         return f"digest {self.week}: {text}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"week": self.week, "action": self.action, "sent": self.sent, "failed": list(self.failed),
-                "files": {k: str(v) for k, v in self.files.items()}}
+                "files": {k: str(v) for k, v in self.files.items()}, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class OnceReport:
 
     @property
     def ok(self) -> bool:
-        return self.digest.action != "send-failed"
+        return self.digest.action not in ("send-failed", "held")
 
     def lines(self) -> list[str]:
         analyzed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.analyze.items())

@@ -29,13 +29,15 @@ Keys (times are ISO 8601 strings, naive UTC):
       sources[]         distinct outlets of its window articles
     excluded[]          {"id", "url", "title", "reason", "relevance"}: off-topic window articles
     first_seen_entities[]  {"key", "name", "kind"}: names first seen in this window (in its stories)
-    tag_volume          {tag: {"window": n, "baseline_weekly_avg": x}}: original relevant articles per
-                        tag in the window, and the weekly average over the TAG_BASELINE_WEEKS before it
+    tag_volume          {tag: {"window": n, "baseline_weekly_avg": x, "window_share", "baseline",
+                        "baseline_share", "window_total", "baseline_total"}}: original relevant articles
+                        per tag in the window, and before it (see ``_tag_volume``)
     counts              {"articles", "stories", "excluded", "duplicates"}
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -222,10 +224,46 @@ def _tag_counts(session: Session, since: datetime, until: datetime) -> Counter[s
 
 
 def _tag_volume(session: Session, since: datetime, until: datetime) -> dict[str, dict[str, float]]:
-    now = _tag_counts(session, since, until)
-    before = _tag_counts(session, since - timedelta(weeks=TAG_BASELINE_WEEKS), since)
+    """Per tag: this week's original relevant articles, and what was known before, two ways.
+
+    ``window_share`` / ``baseline_share``: the part of the window's articles (``window_total``) and of
+    every relevant original article known before it, seeds included (``baseline_total``), that carry the
+    tag: the comparison the digest's chart draws. ``baseline_weekly_avg``: the weekly average over the
+    TAG_BASELINE_WEEKS before the window, divided by the weeks the store actually covers (a store two
+    weeks old averages over two weeks, not eight; 0.0 when it has no earlier week at all).
+    """
+    at = func.coalesce(Article.published_at, Article.first_seen_at)
+    original = (Article.relevant.is_(True), Article.duplicate_of.is_(None))
+    window_rule = (in_window(since, until), Article.is_baseline.is_(False), *original)
+    before_rule = (or_(Article.is_baseline.is_(True), at < since), *original)
+
+    def per_tag(*rule: Any) -> Counter[str]:
+        rows = session.execute(select(ArticleTag.tag, func.count())
+                               .join(Article, Article.id == ArticleTag.article_id)
+                               .where(*rule).group_by(ArticleTag.tag))
+        return Counter({tag: int(n) for tag, n in rows})
+
+    def total(*rule: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(Article).where(*rule)) or 0)
+
+    now, before = per_tag(*window_rule), per_tag(*before_rule)
+    window_total, base_total = total(*window_rule), total(*before_rule)
+    start = since - timedelta(weeks=TAG_BASELINE_WEEKS)
+    trailing_rule = (at >= start, at < since, Article.is_baseline.is_(False), *original)
+    trailing = per_tag(*trailing_rule)
+    earliest = session.scalar(select(func.min(at)).where(*trailing_rule))
+    covered = 0 if earliest is None else math.ceil((since - earliest) / timedelta(weeks=1))
+    weeks = min(TAG_BASELINE_WEEKS, covered)
     return {
-        tag: {"window": now[tag], "baseline_weekly_avg": round(before[tag] / TAG_BASELINE_WEEKS, 2)}
+        tag: {
+            "window": now[tag],
+            "baseline_weekly_avg": round(trailing[tag] / weeks, 2) if weeks else 0.0,
+            "window_share": round(now[tag] / window_total, 4) if window_total else 0.0,
+            "baseline": before[tag],
+            "baseline_share": round(before[tag] / base_total, 4) if base_total else 0.0,
+            "window_total": window_total,
+            "baseline_total": base_total,
+        }
         for tag in sorted(set(now) | set(before))
     }
 
