@@ -302,13 +302,16 @@ class Monitor:
         """Raise ConfigError when ``window`` has not ended by the clock (a digest covers finished days)."""
         digest_window.check_finished(window, self.clock(), what)
 
-    def build_digest(self, window: Window, *, archive: bool = True) -> StoredDigest:
+    def build_digest(self, window: Window, *, archive: bool = True, hold: bool = True) -> StoredDigest:
         """Render the window's digest and store it (one ``digests`` row per window) with its archive files.
 
-        ``archive=False`` renders only (``--output FILE``). A digest built while most sources failed is
-        held: ``StoredDigest.held`` says why, nothing is archived, and sending it raises DeliveryError.
+        ``archive=False`` renders only (``--output FILE``). A digest for subscribers (``hold=True``)
+        built while most sources failed is held: ``StoredDigest.held`` says why, nothing is archived,
+        and sending it raises DeliveryError. A digest for files only (``hold=False``: no SMTP, or
+        ``digest`` without ``--send``) is written anyway, with a warning on the log.
         """
-        return self._digests().build(window, self.digest_data(window.since, window.until), archive_it=archive)
+        return self._digests().build(window, self.digest_data(window.since, window.until),
+                                     archive_it=archive, hold=hold)
 
     def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
@@ -418,7 +421,7 @@ class Monitor:
             return DigestOutcome(window.label, "already-sent", due_at)
         if not mailing and self._digest_built(window):
             return DigestOutcome(window.label, "already-built", due_at)
-        digest = self.build_digest(window)
+        digest = self.build_digest(window, hold=mailing)
         if digest.held:
             log.error("digest %s %s", window.label, digest.held)
             return DigestOutcome(window.label, "held", due_at, reason=digest.held)

@@ -107,12 +107,27 @@ def test_a_held_digest_is_not_sent_and_says_why(config_path: Path, capsys: pytes
         for i in range(3):
             session.add(Feed(url=f"https://down{i}.example/rss", name=f"Down {i}", consecutive_failures=2,
                              last_error="cannot resolve host"))
-    assert main(["--config", str(config_path), "digest", "--week", "2024-W43"]) == 1
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43", "--send"]) == 1
     err = capsys.readouterr().err
     assert "digest 2024-W43 held: 3 of 3 enabled feeds failed their last poll" in err
     assert not load_config(config_path).digest.output_path().exists()
     assert main(["--config", str(config_path), "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["digest_held"]["week"] == "2024-W43"
+
+
+def test_a_digest_for_files_only_is_written_even_when_sources_failed(
+        config_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """No subscriber reads it: the operator gets the file, the warning, and the neutral line in it."""
+    with Monitor(load_config(config_path)) as monitor, monitor.db.session() as session:
+        for i in range(3):
+            session.add(Feed(url=f"https://down{i}.example/rss", name=f"Down {i}", consecutive_failures=2,
+                             last_error="cannot resolve host"))
+    assert main(["--config", str(config_path), "digest", "--week", "2024-W43", "--format", "text"]) == 0
+    captured = capsys.readouterr()
+    assert "would be held: 3 of 3 enabled feeds failed" in captured.err
+    written = load_config(config_path).digest.output_path() / "2024-W43.txt"
+    text = written.read_text(encoding="utf-8")
+    assert "3 of 3 sources could not be reached" in text and "cannot resolve host" not in text
 
 
 def test_send_without_smtp_is_an_error_saying_what_to_configure(config_path: Path,

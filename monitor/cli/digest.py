@@ -87,7 +87,7 @@ def digest(state: Context, week: str | None, since: str | None, until: str | Non
     state.monitor.ensure_schema()
     mailing = send or resend or bool(to)
     window = _window(state, week, since, until)
-    built = state.monitor.build_digest(window, archive=mailing or output is None)
+    built = state.monitor.build_digest(window, archive=mailing or output is None, hold=mailing)
     if not mailing:
         path = _write(state, built, fmt, output, None)
         click.echo(built.subject + (f"\nwrote {path}" if path else ""))

@@ -170,12 +170,21 @@ class DigestPipeline:
         return Parts(subj, render_text(view, subject=subj, unsubscribe=unsubscribe, archive_url=archive_url),
                      render_html(view, subject=subj, unsubscribe=unsubscribe, archive_url=archive_url))
 
-    def build(self, window: Window, data: dict[str, Any], *, archive_it: bool = True) -> StoredDigest:
-        """Render the window; archive it (row, files, index, Atom) unless held or ``archive_it`` is False."""
+    def build(self, window: Window, data: dict[str, Any], *, archive_it: bool = True,
+              hold: bool = True) -> StoredDigest:
+        """Render the window; archive it (row, files, index, Atom) unless held or ``archive_it`` is False.
+
+        ``hold=False`` (a digest that goes to files only, no subscriber) never holds: the operator
+        reading it is told on the log why it would have been held, and the digest says how many
+        sources could not be reached.
+        """
         cfg, now = self.config.digest, self.clock()
         health = source_health(self.db)
-        draft = StoredDigest(0, window, "", data, "", "", is_empty(data), count(data), {}, health,
-                             hold_reason(health))
+        reason = hold_reason(health)
+        if reason and not hold:
+            log.warning("digest %s written to files, not mailed: it would be %s", window.label, reason)
+            reason = ""
+        draft = StoredDigest(0, window, "", data, "", "", is_empty(data), count(data), {}, health, reason)
         parts = self.parts(draft, cfg.locale, None)
         rendered = StoredDigest(0, window, parts.subject, data, parts.html, parts.text, draft.empty,
                                 draft.counts, {}, health, draft.held)
