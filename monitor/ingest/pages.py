@@ -1,9 +1,10 @@
-"""Article pages: fetch them (threads, robots.txt, size cap) and extract them (a process pool when many).
+"""Article pages: fetch them (threads, robots.txt, size cap) and prepare them (worker processes).
 
-Fetching is I/O-bound and runs in threads; extraction is CPU-bound and, past ``POOL_MIN_PAGES`` pages,
-runs in worker processes so every core works. Each page is handed to extraction as soon as it arrives,
-so fetching and extracting overlap. Results come back to the caller's thread one by one (the caller
-stores each in its own transaction).
+Fetching is I/O-bound and runs in threads; the per-page CPU work (extraction, language, compression)
+runs, past ``POOL_MIN_PAGES`` pages, in worker processes forked once per run (``ExtractionPool``) from a
+process that has already imported trafilatura, so they start warm. Each page is handed to a worker as
+soon as it arrives, so fetching and extracting overlap; results stream back to the caller's thread,
+which stores them in batches.
 """
 
 from __future__ import annotations
@@ -13,27 +14,31 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import FetchError
+from ..text import compress
 from .canonical import is_opaque_aggregator_link
-from .extract import Extracted, extract_page
 from .http import HttpClient
 from .robots import RobotsCache
 
-#: Below this many pages, starting worker processes (about a second to import trafilatura) costs more
-#: than extracting in-process (50–200 ms per page on the html/ corpus).
+#: Below this many pages, starting worker processes costs more than extracting in-process.
 POOL_MIN_PAGES = 8
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
-_HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+#: Content types extracted as pages; a page served without any type is sniffed (``looks_like_html``).
+_HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
+#: How far into an untyped body we look for markup.
+SNIFF_BYTES = 1024
 
 
 @dataclass(frozen=True)
 class PageJob:
-    """One page to get: its canonical URL and an opaque key the caller uses to find its entry."""
+    """One page to get: its canonical URL, an opaque key the caller uses to find its entry, and the
+    language its feed is configured with (used when the page declares none)."""
 
     key: int
     url: str
+    lang_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,9 @@ class PageResult:
     key: int
     url: str
     html: bytes | None = None
-    extracted: Extracted | None = None
+    extracted: object | None = None  # an extract.Extracted (typed loosely: extract is imported lazily)
+    #: The page zlib-compressed for the store (done in the worker).
+    compressed: bytes | None = None
     #: Why there is no page text ("HTTP 404", "disallowed by robots.txt", …), else None.
     problem: str | None = None
 
@@ -56,14 +63,55 @@ class StageTimes:
         self.values[stage] = round(self.values.get(stage, 0.0) + seconds, 4)
 
 
-def timed_extract(html: bytes, url: str) -> tuple[Extracted | None, float]:
-    """``extract_page`` and the seconds it took (runs in a worker process)."""
-    started = time.perf_counter()
-    return extract_page(html, url), time.perf_counter() - started
+@dataclass(frozen=True)
+class Prepared:
+    extracted: object | None
+    compressed: bytes
+    seconds: float
+
+
+def prepare_page(html: bytes, url: str, lang_hint: str) -> Prepared:
+    """Extract, settle the language of and compress one page (runs in a worker process)."""
+    from .extract import extract_page
+    from .lang import article_language
+
+    started = time.process_time()
+    extracted = extract_page(html, url)
+    if extracted is not None:
+        extracted = replace(extracted, language=article_language(
+            extracted.text, declared=extracted.language, hint=lang_hint))
+    return Prepared(extracted, compress(html), time.process_time() - started)
+
+
+def timed_extract(html: bytes, url: str) -> tuple[object | None, float]:
+    """``extract_page`` and the CPU seconds it took (`monitor reprocess`; runs in a worker process)."""
+    from .extract import extract_page
+
+    started = time.process_time()
+    return extract_page(html, url), time.process_time() - started
+
+
+def extraction_executor(pages: int, workers: int) -> Executor:
+    """A pool of forked, warm workers for many pages and more than one worker, else in-process."""
+    if pages < POOL_MIN_PAGES or workers <= 1:
+        return _Inline()
+    from . import extract  # noqa: F401 - imported once here, inherited by every worker
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
 
 
 def extract_workers(configured: int) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:SNIFF_BYTES].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head
+
+
+def is_html(content_type: str, body: bytes) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.startswith(_HTML_TYPES) if kind else looks_like_html(body)
 
 
 class _Inline(Executor):
@@ -78,13 +126,38 @@ class _Inline(Executor):
         return future
 
 
-def extraction_executor(pages: int, workers: int) -> Executor:
-    """A process pool for many pages and more than one worker, else in-process extraction."""
-    if pages < POOL_MIN_PAGES or workers <= 1:
-        return _Inline()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["monitor.ingest.pages"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+class ExtractionPool:
+    """The run's page workers: none until a batch has ``POOL_MIN_PAGES`` pages, then ``workers``
+    processes forked once and kept for the rest of the run. Forking happens between batches, when this
+    process runs no other thread, after trafilatura is imported here (the children start warm)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._inline = _Inline()
+
+    def executor(self, pages: int) -> Executor:
+        if self._pool is None and (pages < POOL_MIN_PAGES or self.workers <= 1):
+            return self._inline
+        if self._pool is None:
+            from . import extract  # noqa: F401 - imported once here, inherited by every worker
+
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=multiprocessing.get_context("fork"))
+            for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                done.result()  # fork them now, while this process has one thread
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class PageFetcher:
@@ -104,37 +177,38 @@ class PageFetcher:
             response = self.http.get(job.url, max_bytes=self.max_bytes, accept=HTML_ACCEPT)
         except FetchError as exc:
             return PageResult(job.key, job.url, problem=str(exc))
-        kind = response.content_type.split(";", 1)[0].strip().lower()
-        if not kind.startswith(_HTML_TYPES):
+        if not is_html(response.content_type, response.body):
+            kind = response.content_type.split(";", 1)[0].strip().lower() or "no content type"
             return PageResult(job.key, job.url, problem=f"not an HTML page ({kind})")
         return PageResult(job.key, job.url, html=response.body)
 
-    def run(self, jobs: list[PageJob], *, workers: int, times: StageTimes,
+    def run(self, jobs: list[PageJob], *, pool: ExtractionPool, times: StageTimes,
             on_page: Callable[[], None] = lambda: None) -> Iterator[PageResult]:
-        """Fetch and extract every job; yields results as they complete (in this thread)."""
+        """Fetch and prepare every job; yields results as they complete (in this thread)."""
         if not jobs:
             return
         started = time.monotonic()
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="page") as io, \
-                extraction_executor(len(jobs), workers) as cpu:
+        cpu = pool.executor(len(jobs))
+        hints = {job.key: job.lang_hint for job in jobs}
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="page") as io:
             fetched = [io.submit(self.fetch, job) for job in jobs]
-            extracting: dict[Future, PageResult] = {}
+            preparing: dict[Future, PageResult] = {}
             for done in as_completed(fetched):
                 page = done.result()
                 on_page()
                 if page.html is None:
                     yield page
                     continue
-                extracting[cpu.submit(timed_extract, page.html, page.url)] = page
-            times.add("pages_fetched", time.monotonic() - started)
-            for done in as_completed(extracting):
-                page = extracting[done]
-                try:
-                    extracted, seconds = done.result()
-                    times.add("extract_cpu", seconds)
-                except Exception as exc:  # a worker process died (memory, signal): that page only
-                    yield PageResult(page.key, page.url, page.html, problem=f"extraction failed: {exc}")
-                    continue
-                yield PageResult(page.key, page.url, page.html, extracted,
-                                 None if extracted else "no article text found in the page")
+                preparing[cpu.submit(prepare_page, page.html, page.url, hints[page.key])] = page
+        times.add("pages_fetched", time.monotonic() - started)
+        for done in as_completed(preparing):
+            page = preparing[done]
+            try:
+                prepared = done.result()
+                times.add("extract_cpu", prepared.seconds)
+            except Exception as exc:  # a worker process died (memory, signal): that page only
+                yield PageResult(page.key, page.url, page.html, problem=f"extraction failed: {exc}")
+                continue
+            yield PageResult(page.key, page.url, page.html, prepared.extracted, prepared.compressed,
+                             None if prepared.extracted else "no article text found in the page")
         times.add("pages_extracted", time.monotonic() - started)

@@ -2,6 +2,10 @@
 
 SQLite runs in WAL mode with a busy timeout, so a reader never blocks the writer and two writers wait
 for each other instead of failing. PostgreSQL URLs (``postgresql+psycopg://…``) use the same code.
+
+A database the operator must repair (disk full, a corrupt file, a read-only file) is a ``StorageError``
+with one line naming the database and the reason, whichever statement hit it; the transaction it
+interrupted is rolled back, so nothing half-written stays.
 """
 
 from __future__ import annotations
@@ -16,12 +20,26 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Driver messages (lower case) that mean the database itself needs the operator, not a bug in monitor:
+#: SQLite's SQLITE_FULL, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN and
+#: PostgreSQL's disk-full and read-only answers.
+OPERATOR_PROBLEMS = ("database or disk is full", "disk image is malformed", "file is not a database",
+                     "disk i/o error", "readonly database", "unable to open database file",
+                     "no space left on device", "could not extend file", "read-only transaction")
+
+
+def operator_problem(exc: BaseException) -> str | None:
+    """The first line of a database error the operator must fix, else None (a bug stays a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else ""
+    return reason if any(p in reason.lower() for p in OPERATOR_PROBLEMS) else None
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
@@ -87,8 +105,9 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the latest migration (idempotent)."""
     try:
         command.upgrade(_alembic_config(engine), "heads")
-    except OperationalError as exc:
-        raise StorageError(f"cannot migrate {describe(engine)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot migrate {describe(engine)}: {reason}") from None
 
 
 def check_connection(engine: Engine) -> None:
@@ -131,15 +150,27 @@ class Database:
         sessions that only read, so they never wait for (or block) a writer.
         """
         factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
-            yield session
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            reason = operator_problem(exc)
+            if reason is None:
+                raise
+            raise StorageError(f"database {self.url}: {reason}") from None
 
     def upgrade(self) -> None:
         check_connection(self.engine)
         upgrade(self.engine)
 
     def is_current(self) -> bool:
-        return current_revisions(self.engine) == head_revisions()
+        try:
+            return current_revisions(self.engine) == head_revisions()
+        except DBAPIError as exc:
+            reason = operator_problem(exc)
+            if reason is None:
+                raise
+            raise StorageError(f"database {self.url}: {reason}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
