@@ -99,7 +99,10 @@ def parse_date(value: str) -> datetime | None:
     except (ValueError, OverflowError):
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # "9999-12-31T23:59-14:00" is past the last representable UTC time
+            return None
     return parsed
 
 
