@@ -79,7 +79,8 @@ def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
     if missing:  # another worker may add the same rows at the same moment: first one wins, no error
         _insert_feeds_ignoring_conflicts(session, [
             {"url": conf.url, "origin": "config", "enabled": True, "consecutive_failures": 0,
-             "entries_seen": 0, "name": "", "lang": "", "tags": ""} for conf in missing])
+             "entries_seen": 0, "name": one_line(conf.name, 300), "lang": conf.lang[:16],
+             "tags": ",".join(conf.tags)} for conf in missing])
         rows = {f.url: f for f in session.scalars(select(Feed).order_by(Feed.id))}
     moved_targets = {r.disabled_reason[len(MOVED_PREFIX):]: r.url for r in rows.values()
                      if r.disabled_reason and r.disabled_reason.startswith(MOVED_PREFIX)}
