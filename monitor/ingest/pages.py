@@ -127,26 +127,35 @@ class _Inline(Executor):
 
 
 class ExtractionPool:
-    """The run's page workers: none until a batch has ``POOL_MIN_PAGES`` pages, then ``workers``
-    processes forked once and kept for the rest of the run. Forking happens between batches, when this
-    process runs no other thread, after trafilatura is imported here (the children start warm)."""
+    """The run's worker processes for per-feed and per-page CPU work (feed parsing, extraction, language,
+    compression): ``workers`` processes forked once per run and kept for all its batches.
+
+    They are forked at the start of the run when it has ``POOL_MIN_PAGES`` feeds or more (``start``),
+    else when a batch first has that many pages (``executor``) — always while this process runs no
+    other thread. Each worker imports feedparser and trafilatura on its first task, in parallel with
+    the polling going on here; fewer items than that run in this process."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._inline = _Inline()
 
-    def executor(self, pages: int) -> Executor:
-        if self._pool is None and (pages < POOL_MIN_PAGES or self.workers <= 1):
-            return self._inline
-        if self._pool is None:
-            from . import extract  # noqa: F401 - imported once here, inherited by every worker
-
+    def start(self, items: int) -> None:
+        """Fork the workers now if ``items`` (feeds or pages) are enough to need them."""
+        if self._pool is None and items >= POOL_MIN_PAGES and self.workers > 1:
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                              mp_context=multiprocessing.get_context("fork"))
             for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 done.result()  # fork them now, while this process has one thread
-        return self._pool
+
+    def executor(self, items: int) -> Executor:
+        """The pool if started (or ``items`` make it worth starting now), else in-process."""
+        self.start(items)
+        return self._pool or self._inline
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -21,9 +21,10 @@ Batches repeat until no due feed is left unclaimed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -106,22 +107,38 @@ class Candidate:
     source: Source
 
 
+def get_feed(http: HttpClient, task: feed_store.FeedTask, config: Config, *,
+             conditional: bool = True) -> Poll:
+    """GET one feed (conditionally); never raises for what the server did."""
+    try:
+        return Poll(task, http.get(task.url, max_bytes=config.fetch.max_feed_bytes, accept=FEED_ACCEPT,
+                                   etag=task.etag if conditional else None,
+                                   last_modified=task.last_modified if conditional else None))
+    except FetchError as exc:
+        return Poll(task, error=exc)
+
+
+def parse_poll(poll: Poll, max_entries: int) -> Poll:
+    """The poll with its body parsed (runs in a worker process); the body is not sent back."""
+    from .parse import parse_feed
+
+    response = poll.response
+    assert response is not None
+    try:
+        parsed = parse_feed(response.body, response.url, max_entries=max_entries,
+                            content_type=response.content_type)
+    except ParseError as exc:
+        return Poll(poll.task, error=exc)
+    return Poll(poll.task, dataclasses.replace(response, body=b""), parsed)
+
+
 def poll_feed(http: HttpClient, task: feed_store.FeedTask, config: Config, *,
               conditional: bool = True) -> Poll:
-    """GET and parse one feed; never raises for what the feed did."""
-    try:
-        response = http.get(task.url, max_bytes=config.fetch.max_feed_bytes, accept=FEED_ACCEPT,
-                            etag=task.etag if conditional else None,
-                            last_modified=task.last_modified if conditional else None)
-        if response.not_modified:
-            return Poll(task, response)
-        from .parse import parse_feed  # feedparser is imported only when a feed has changed
-
-        parsed = parse_feed(response.body, response.url, max_entries=config.fetch.max_entries_per_feed,
-                            content_type=response.content_type)
-        return Poll(task, response, parsed)
-    except (FetchError, ParseError) as exc:
-        return Poll(task, error=exc)
+    """GET and parse one feed here; never raises for what the feed did."""
+    poll = get_feed(http, task, config, conditional=conditional)
+    if poll.response is None or poll.response.not_modified:
+        return poll
+    return parse_poll(poll, config.fetch.max_entries_per_feed)
 
 
 @dataclass
@@ -151,13 +168,14 @@ class FetchRun:
             feed_store.sync_config_feeds(session, self.config.feed_list())
         batch = self.config.fetch.concurrency * CLAIM_BATCH_FACTOR
         after = 0
-        with HttpClient(self.config.fetch) as http, \
-                ExtractionPool(extract_workers(self.config.fetch.extract_workers)) as pool:
+        with ExtractionPool(extract_workers(self.config.fetch.extract_workers)) as pool, \
+                HttpClient(self.config.fetch) as http:
             while True:
                 with self.db.session() as session:
                     tasks = feed_store.claim_due(session, self.now, after_id=after, limit=batch, force=force)
                 if not tasks:
                     break
+                pool.start(len(tasks))  # before any thread of this run starts
                 after = tasks[-1].id
                 try:
                     self._batch(http, pool, tasks)
@@ -176,7 +194,7 @@ class FetchRun:
             timings=dict(self.times.values), problems=tuple(self.problems), next_poll_at=next_poll)
 
     def _batch(self, http: HttpClient, pool: ExtractionPool, tasks: list[feed_store.FeedTask]) -> None:
-        polls = self._poll_all(http, tasks)
+        polls = self._poll_all(http, pool, tasks)
         ok = self._record_polls(polls)
         candidates, per_feed_new = self._select(ok)
         added, fallbacks = self._ingest(http, pool, candidates)
@@ -187,14 +205,20 @@ class FetchRun:
         t.unchanged += sum(1 for p in ok if p.response is not None and p.response.not_modified)
         t.added, t.fallbacks = t.added + added, t.fallbacks + fallbacks
 
-    def _poll_all(self, http: HttpClient, tasks: list[feed_store.FeedTask]) -> list[Poll]:
+    def _poll_all(self, http: HttpClient, pool: ExtractionPool,
+                  tasks: list[feed_store.FeedTask]) -> list[Poll]:
+        """GET every feed in threads; changed feeds are parsed by the workers as they arrive."""
         started = time.monotonic()
-        polls: list[Poll] = []
+        cpu = pool.executor(0)
+        fetched: list[Poll | Future[Poll]] = []
         total = self.totals.polled + len(tasks)
         with ThreadPoolExecutor(self.config.fetch.concurrency, thread_name_prefix="feed") as threads:
-            for poll in threads.map(lambda t: poll_feed(http, t, self.config), tasks):
-                polls.append(poll)
-                self.progress("feeds", self.totals.polled + len(polls), total)
+            for poll in threads.map(lambda t: get_feed(http, t, self.config), tasks):
+                parse = poll.response is not None and not poll.response.not_modified
+                fetched.append(cpu.submit(parse_poll, poll, self.config.fetch.max_entries_per_feed)
+                               if parse else poll)
+                self.progress("feeds", self.totals.polled + len(fetched), total)
+        polls = [p.result() if isinstance(p, Future) else p for p in fetched]
         self.times.add("feeds", time.monotonic() - started)
         return polls
 
