@@ -52,6 +52,8 @@ class Extracted:
     date: str = ""
     sitename: str = ""
     language: str = ""
+    #: ``text.content_hash(text)`` when computed in a worker process, else "".
+    text_hash: str = ""
 
 
 def page_metadata(tree: Any) -> dict[str, str]:

@@ -17,7 +17,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 
 from ..errors import FetchError
-from ..text import compress
+from ..text import compress, content_hash
 from .canonical import is_opaque_aggregator_link
 from .http import HttpClient
 from .robots import RobotsCache
@@ -71,14 +71,14 @@ class Prepared:
 
 
 def prepare_page(html: bytes, url: str, lang_hint: str) -> Prepared:
-    """Extract, settle the language of and compress one page (runs in a worker process)."""
+    """Extract, hash, settle the language of and compress one page (runs in a worker process)."""
     from .extract import extract_page
     from .lang import article_language
 
     started = time.process_time()
     extracted = extract_page(html, url)
     if extracted is not None:
-        extracted = replace(extracted, language=article_language(
+        extracted = replace(extracted, text_hash=content_hash(extracted.text), language=article_language(
             extracted.text, declared=extracted.language, hint=lang_hint))
     return Prepared(extracted, compress(html), time.process_time() - started)
 

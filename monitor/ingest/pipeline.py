@@ -290,10 +290,10 @@ class FetchRun:
         writer.flush()
         return writer.added, writer.fallbacks
 
-    def store(self, articles: list[NewArticle]) -> set[str]:
+    def store(self, articles: list[NewArticle], hashes: dict[str, str]) -> set[str]:
         started = time.monotonic()
         with self.db.session() as session:
-            added = save_articles(session, articles, now=self.now)
+            added = save_articles(session, articles, now=self.now, hashes=hashes)
         self.times.add("store", time.monotonic() - started)
         return added
 
@@ -326,6 +326,7 @@ class _BatchWriter:
     def __init__(self, run: FetchRun) -> None:
         self.run = run
         self.pending: list[NewArticle] = []
+        self.hashes: dict[str, str] = {}
         self.added = self.fallbacks = 0
 
     def add(self, candidate: Candidate, html: bytes | None, extracted: Extracted | None,
@@ -338,16 +339,18 @@ class _BatchWriter:
             self.run.problems.append(LoadProblem(candidate.url, problem or "no text in page or feed entry"))
             return
         self.pending.append(article)
+        if article.extraction == "page" and extracted is not None and extracted.text_hash:
+            self.hashes[article.id] = extracted.text_hash
         if len(self.pending) >= STORE_BATCH:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
-        added = self.run.store(self.pending)
+        added = self.run.store(self.pending, self.hashes)
         self.added += len(added)
         self.fallbacks += sum(1 for a in self.pending if a.id in added and a.extraction != "page")
-        self.pending = []
+        self.pending, self.hashes = [], {}
 
 
 @dataclass(frozen=True)

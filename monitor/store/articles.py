@@ -8,7 +8,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,13 +46,13 @@ def urls_known(session: Session, urls: Sequence[str]) -> set[str]:
 IN_CHUNK = 500
 
 
-def _row(article: NewArticle, now: datetime) -> dict[str, Any]:
+def _row(article: NewArticle, now: datetime, text_hash: str | None = None) -> dict[str, Any]:
     return {
         "id": article.id, "url": article.url, "title": article.title, "text": article.text,
         "summary": article.summary, "author": article.author, "source": article.source,
         "lang": article.lang, "published_at": article.published_at, "first_seen_at": now,
         "feed_id": article.feed_id,
-        "content_hash": content_hash(article.text),
+        "content_hash": text_hash or content_hash(article.text),
         "is_baseline": article.is_baseline, "extraction": article.extraction,
         "extraction_note": article.extraction_note, "raw_html": article.raw_html,
         "raw_fetched_at": now if article.raw_html else None, "seed_file": article.seed_file,
@@ -67,9 +67,11 @@ def _insert_ignoring_conflicts(session: Session) -> Any:
     return insert(Article).on_conflict_do_nothing()
 
 
-def save_articles(session: Session, articles: Sequence[NewArticle], *,
-                  now: datetime | None = None) -> set[str]:
-    """Store every article whose id and URL are new; the ids actually added (one statement)."""
+def save_articles(session: Session, articles: Sequence[NewArticle], *, now: datetime | None = None,
+                  hashes: Mapping[str, str] | None = None) -> set[str]:
+    """Store every article whose id and URL are new; the ids actually added (one statement).
+
+    ``hashes`` maps article ids to their ``content_hash`` when a worker computed it already."""
     if not articles:
         return set()
     when = now or utcnow()
@@ -78,7 +80,7 @@ def save_articles(session: Session, articles: Sequence[NewArticle], *,
         if article.id in seen or (article.url and article.url in seen):
             continue
         seen.update(k for k in (article.id, article.url) if k)
-        rows.append(_row(article, when))
+        rows.append(_row(article, when, (hashes or {}).get(article.id)))
     stmt = _insert_ignoring_conflicts(session).returning(Article.id)
     added = set(session.scalars(stmt, rows))
     session.flush()
