@@ -154,15 +154,20 @@ class _LazyTlsPool(httpcore.ConnectionPool):
         return super().create_connection(origin)
 
 
-class _PoolTransport(httpx.HTTPTransport):
-    """httpx's transport over a pool we build (httpx has no public hook for the socket backend)."""
-
-    def __init__(self, pool: httpcore.ConnectionPool) -> None:  # noqa: D107 - no TLS context built here
-        self._pool = pool
+def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers by lower-case name; repeated headers joined with ", " (as httpx does)."""
+    out: dict[str, str] = {}
+    for key, value in raw:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        out[name] = f"{out[name]}, {text}" if name in out else text
+    return out
 
 
 class HttpClient:
-    """Shared by threads; build one per run from the [fetch] configuration."""
+    """Shared by threads; build one per run from the [fetch] configuration.
+
+    Requests go straight to httpcore's connection pool (httpx's client adds ~0.2 ms of CPU per request,
+    a third of a conditional poll); httpx parses the URLs (IDNA, percent-encoding)."""
 
     def __init__(self, config: FetchConfig) -> None:
         self.config = config
@@ -170,19 +175,18 @@ class HttpClient:
         self.resolver = Resolver()
         #: Seconds one request may take from connect to the last body byte.
         self.total_seconds = config.read_timeout_seconds * TOTAL_TIME_FACTOR
-        timeout = httpx.Timeout(config.read_timeout_seconds, connect=config.connect_timeout_seconds)
-        transport = _PoolTransport(_LazyTlsPool(
+        self._timeouts = {"connect": config.connect_timeout_seconds, "read": config.read_timeout_seconds,
+                          "write": config.read_timeout_seconds, "pool": self.total_seconds}
+        self._pool = _LazyTlsPool(
             ssl_context=None, max_connections=config.concurrency,
             max_keepalive_connections=config.concurrency,
             network_backend=GuardedBackend(allow_private=config.allow_private_addresses,
-                                           resolver=self.resolver)))
-        self._client = httpx.Client(
-            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
-            headers={"User-Agent": user_agent(config.user_agent_contact),
-                     "Accept-Encoding": "gzip, deflate"})
+                                           resolver=self.resolver))
+        self._headers = [(b"User-Agent", user_agent(config.user_agent_contact).encode("ascii", "replace")),
+                         (b"Accept-Encoding", b"gzip, deflate")]
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -220,41 +224,54 @@ class HttpClient:
             url = target
         raise FetchError(f"more than {self.config.max_redirects} redirects", source=url)
 
+    def _request(self, url: str, headers: dict[str, str]) -> httpcore.Request:
+        parsed = httpx.URL(url)
+        return httpcore.Request(
+            "GET", httpcore.URL(scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port,
+                                target=parsed.raw_path),
+            headers=[(b"Host", parsed.netloc), *self._headers,
+                     *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())],
+            extensions={"timeout": self._timeouts})
+
     def _one(self, url: str, headers: dict[str, str],
              max_bytes: int) -> tuple[int, str | None, Response | None]:
         try:
-            with self.limiter.slot(url), request_deadline(self.total_seconds), \
-                    self._client.stream("GET", url, headers=headers) as r:
-                if r.status_code in REDIRECTS:
-                    location = r.headers.get("location")
-                    if not location:
-                        raise FetchError(f"HTTP {r.status_code} redirect without a Location", source=url,
-                                         status=r.status_code)
-                    return r.status_code, location, None
-                if r.status_code not in (200, 304):
-                    wait = (retry_after_seconds(r.headers.get("retry-after"))
-                            if r.status_code in RETRY_AFTER_STATUSES else None)
-                    raise FetchError(f"HTTP {r.status_code} {r.reason_phrase}".strip(), source=url,
-                                     status=r.status_code, permanent=r.status_code == GONE,
-                                     retry_after=wait)
-                declared = r.headers.get("content-length", "")
-                if declared.isdigit() and r.headers.get("content-encoding") is None \
-                        and int(declared) > max_bytes:
-                    raise FetchError(f"response larger than {max_bytes} bytes ({declared} declared)",
-                                     source=url)
-                decoder = _Decoder(r.headers.get("content-encoding", ""), max_bytes, url)
-                for chunk in r.iter_raw():
-                    decoder.feed(chunk)
-                return r.status_code, None, Response(
-                    url=url, status=r.status_code, body=decoder.body(),
-                    content_type=r.headers.get("content-type", ""), etag=r.headers.get("etag"),
-                    last_modified=r.headers.get("last-modified"))
-        except httpx.TimeoutException as exc:
+            request = self._request(url, headers)
+            with self.limiter.slot(url), request_deadline(self.total_seconds):
+                r = self._pool.handle_request(request)
+                try:
+                    return self._read(url, r, max_bytes)
+                finally:
+                    r.close()
+        except httpcore.TimeoutException as exc:
             if DEADLINE_MESSAGE in str(exc):
                 raise FetchError(f"timed out (no complete answer within {self.total_seconds:g} s)",
                                  source=url) from None
             raise FetchError(f"timed out ({type(exc).__name__})", source=url) from None
-        except httpx.HTTPError as exc:
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
             raise FetchError(f"HTTP error: {exc or type(exc).__name__}", source=url) from None
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"invalid URL: {exc}", source=url, permanent=True) from None
+
+    def _read(self, url: str, r: httpcore.Response,
+              max_bytes: int) -> tuple[int, str | None, Response | None]:
+        status, h = r.status, _header_map(r.headers)
+        if status in REDIRECTS:
+            location = h.get("location")
+            if not location:
+                raise FetchError(f"HTTP {status} redirect without a Location", source=url, status=status)
+            return status, location, None
+        if status not in (200, 304):
+            reason = r.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
+            wait = retry_after_seconds(h.get("retry-after")) if status in RETRY_AFTER_STATUSES else None
+            raise FetchError(f"HTTP {status} {reason}".strip(), source=url, status=status,
+                             permanent=status == GONE, retry_after=wait)
+        declared = h.get("content-length", "")
+        if declared.isdigit() and "content-encoding" not in h and int(declared) > max_bytes:
+            raise FetchError(f"response larger than {max_bytes} bytes ({declared} declared)", source=url)
+        decoder = _Decoder(h.get("content-encoding", ""), max_bytes, url)
+        for chunk in r.iter_stream():
+            decoder.feed(chunk)
+        return status, None, Response(url=url, status=status, body=decoder.body(),
+                                      content_type=h.get("content-type", ""), etag=h.get("etag"),
+                                      last_modified=h.get("last-modified"))
