@@ -15,6 +15,7 @@ from monitor.config import parse_config
 from monitor.core import Monitor
 from monitor.store.models import Article, Feed
 from monitor.testing import LocalSite, toml_dumps
+from monitor.text import content_hash
 
 FEEDS = 200
 WORKERS = 3
@@ -66,6 +67,8 @@ def test_three_fetch_workers_poll_each_feed_once_and_store_each_article_once(
         with m.db.session(read_only=True) as session:
             assert session.scalar(select(func.count()).select_from(Article)) == len(links)
             assert set(session.scalars(select(Article.url))) == links
+            rows = session.execute(select(Article.text, Article.content_hash)).all()
+            assert all(h == content_hash(t) for t, h in rows)  # hashed in the workers, as the store does
             assert session.scalar(select(func.count()).select_from(Feed).where(
                 Feed.lease_until.is_not(None))) == 0  # every claim ended with its poll
 

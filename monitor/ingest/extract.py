@@ -121,6 +121,16 @@ def good_extraction(extracted: Extracted | None) -> bool:
     return extracted is not None and word_count(extracted.text) >= MIN_ARTICLE_WORDS
 
 
+def feed_text(entry: FeedEntry) -> tuple[str, str]:
+    """The text an article falls back to when its page gives none: the entry's content when it is the
+    longer, else its summary, else its title; and which ("feed-content" or "feed-summary")."""
+    if entry.content and word_count(entry.content) >= word_count(entry.summary):
+        text, how = entry.content, "feed-content"
+    else:
+        text, how = entry.summary, "feed-summary"
+    return (text if text.strip() else entry.title), how
+
+
 def build_article(url: str, entry: FeedEntry | None, extracted: Extracted | None, source: Source, *,
                   raw_html: bytes | None, page_problem: str | None,
                   compressed_html: bytes | None = None) -> NewArticle | None:
@@ -135,13 +145,8 @@ def build_article(url: str, entry: FeedEntry | None, extracted: Extracted | None
         text, how, note = extracted.text, "page", None
     else:
         reason = page_problem or ("page text too short" if extracted else "no article text in page")
-        if entry.content and word_count(entry.content) >= word_count(entry.summary):
-            text, how = entry.content, "feed-content"
-        else:
-            text, how = entry.summary, "feed-summary"
+        text, how = feed_text(entry)
         note = one_line(f"fallback to feed {how.split('-')[1]}: {reason}", 500)
-        if not text.strip():
-            text = entry.title
         if not text.strip():
             return None
     page = extracted if how == "page" else None

@@ -98,6 +98,9 @@ class Poll:
     response: Response | None = None
     parsed: ParsedFeed | None = None
     error: FetchError | ParseError | None = None
+    #: Per entry (when parsed in a worker): its canonical URL and the content hash of its feed text.
+    canonical: tuple[str, ...] = ()
+    text_hashes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class Candidate:
     url: str
     entry: FeedEntry
     source: Source
+    #: content_hash of the entry's feed text, when a worker computed it ("" otherwise).
+    text_hash: str = ""
 
 
 def get_feed(http: HttpClient, task: feed_store.FeedTask, config: Config, *,
@@ -129,7 +134,12 @@ def parse_poll(poll: Poll, max_entries: int) -> Poll:
                             content_type=response.content_type)
     except ParseError as exc:
         return Poll(poll.task, error=exc)
-    return Poll(poll.task, dataclasses.replace(response, body=b""), parsed)
+    from ..text import content_hash
+    from .extract import MAX_TEXT_CHARS, feed_text
+
+    return Poll(poll.task, dataclasses.replace(response, body=b""), parsed,
+                canonical=tuple(canonicalize(e.link) for e in parsed.entries),
+                text_hashes=tuple(content_hash(feed_text(e)[0][:MAX_TEXT_CHARS]) for e in parsed.entries))
 
 
 def poll_feed(http: HttpClient, task: feed_store.FeedTask, config: Config, *,
@@ -243,16 +253,18 @@ class FetchRun:
         """New entries, once each, in feed order; and how many entries were new per feed."""
         from .extract import Source
 
-        found: list[tuple[Poll, FeedEntry, str]] = []
+        found: list[tuple[Poll, FeedEntry, str, str]] = []
         for poll in polls:
-            for entry in poll.parsed.entries if poll.parsed is not None else ():
-                found.append((poll, entry, canonicalize(entry.link)))
+            entries = poll.parsed.entries if poll.parsed is not None else ()
+            urls = poll.canonical or tuple(canonicalize(e.link) for e in entries)
+            hashes = poll.text_hashes or ("",) * len(entries)
+            found.extend(zip((poll,) * len(entries), entries, urls, hashes, strict=True))
         with self.db.session(read_only=True) as session:
-            known = urls_known(session, sorted({url for _, _, url in found}))
+            known = urls_known(session, sorted({url for _, _, url, _ in found}))
         candidates: list[Candidate] = []
         per_feed: dict[int, int] = {}
         sources: dict[int, Source] = {}
-        for poll, entry, url in found:
+        for poll, entry, url, text_hash in found:
             if url in self._seen or url in known:
                 continue
             self._seen.add(url)
@@ -260,7 +272,7 @@ class FetchRun:
             assert poll.parsed is not None
             source = sources.setdefault(poll.task.id, Source(
                 poll.task.id, poll.task.name or poll.parsed.title, poll.task.lang))
-            candidates.append(Candidate(url, entry, source))
+            candidates.append(Candidate(url, entry, source, text_hash))
         return candidates, per_feed
 
     def _ingest(self, http: HttpClient, pool: ExtractionPool,
@@ -341,6 +353,8 @@ class _BatchWriter:
         self.pending.append(article)
         if article.extraction == "page" and extracted is not None and extracted.text_hash:
             self.hashes[article.id] = extracted.text_hash
+        elif article.extraction != "page" and candidate.text_hash:
+            self.hashes[article.id] = candidate.text_hash
         if len(self.pending) >= STORE_BATCH:
             self.flush()
 
