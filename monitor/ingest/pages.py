@@ -1,8 +1,8 @@
 """Article pages: fetch them (threads, robots.txt, size cap) and prepare them (worker processes).
 
 Fetching is I/O-bound and runs in threads; the per-page CPU work (extraction, language, compression)
-runs, past ``POOL_MIN_PAGES`` pages, in worker processes forked once per run (``ExtractionPool``) from a
-process that has already imported trafilatura, so they start warm. Each page is handed to a worker as
+runs, past ``POOL_MIN_PAGES`` pages, in worker processes started once per run (``ExtractionPool``), which
+also parse the changed feeds. Each page is handed to a worker as
 soon as it arrives, so fetching and extracting overlap; results stream back to the caller's thread,
 which stores them in batches.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -95,9 +96,18 @@ def extraction_executor(pages: int, workers: int) -> Executor:
     """A pool of forked, warm workers for many pages and more than one worker, else in-process."""
     if pages < POOL_MIN_PAGES or workers <= 1:
         return _Inline()
-    from . import extract  # noqa: F401 - imported once here, inherited by every worker
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context())
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """"fork" when this process runs one thread (a command-line run: the workers start at once and
+    share its imports); "forkserver" when other threads run (the daemon, tests serving pages), since a
+    fork copies whatever lock another thread holds at that instant."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["monitor.ingest.pages", "monitor.ingest.pipeline"])
+    return context
 
 
 def extract_workers(configured: int) -> int:
@@ -130,10 +140,11 @@ class ExtractionPool:
     """The run's worker processes for per-feed and per-page CPU work (feed parsing, extraction, language,
     compression): ``workers`` processes forked once per run and kept for all its batches.
 
-    They are forked at the start of the run when it has ``POOL_MIN_PAGES`` feeds or more (``start``),
-    else when a batch first has that many pages (``executor``) — always while this process runs no
-    other thread. Each worker imports feedparser and trafilatura on its first task, in parallel with
-    the polling going on here; fewer items than that run in this process."""
+    They start at the beginning of the run when it has ``POOL_MIN_PAGES`` feeds or more (``start``),
+    else when a batch first has that many pages (``executor``) — always while this run has no thread
+    of its own running (see ``_worker_context`` for processes that have others). Each worker imports
+    feedparser and trafilatura on its first task, in parallel with the polling going on here; fewer
+    items than that run in this process."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -143,8 +154,7 @@ class ExtractionPool:
     def start(self, items: int) -> None:
         """Fork the workers now if ``items`` (feeds or pages) are enough to need them."""
         if self._pool is None and items >= POOL_MIN_PAGES and self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context())
             for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 done.result()  # fork them now, while this process has one thread
 
