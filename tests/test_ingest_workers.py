@@ -80,3 +80,46 @@ def test_three_fetch_workers_poll_each_feed_once_and_store_each_article_once(
         assert sum(int(s["feeds_unchanged"]) for s in second) == FEEDS  # type: ignore[call-overload]
         assert sum(int(s["new_articles"]) for s in second) == 0  # type: ignore[call-overload]
     m.close()
+
+
+def test_a_worker_killed_mid_run_holds_its_feeds_only_until_the_lease_expires(
+        database_url: str, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+    from datetime import timedelta
+
+    from monitor.store import utcnow
+    from monitor.store.feeds import LEASE
+
+    with LocalSite() as site:
+        feeds = [{"url": site.add(f"/slow/{k}.xml", rss(f"Slow {k}", [(f"S{k}", site.url(f"/s/{k}"), "t")]),
+                                  delay=1.0, content_type="application/rss+xml")} for k in range(10)]
+        data = {"database": {"url": database_url}, "feeds": feeds,
+                "fetch": {"allow_private_addresses": True, "fetch_pages": False},
+                "watch": {"seeds_dir": str(tmp_path / "no-seeds")}}
+        (tmp_path / "no-seeds").mkdir()
+        config = tmp_path / "monitor.toml"
+        config.write_text(toml_dumps(data), encoding="utf-8")
+        m = Monitor(parse_config(data), clock=utcnow)
+        m.ensure_schema()
+        proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "fetch",
+                                 "--no-analyze"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not site.requests_to("/slow/0.xml") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)  # while its requests wait on the slow server
+        proc.wait()
+        with m.db.session(read_only=True) as session:
+            leased = session.scalar(select(func.count()).select_from(Feed)
+                                    .where(Feed.lease_until.is_not(None)))
+            assert leased == 10 and session.scalar(select(func.count()).select_from(Article)) == 0
+
+        soon = utcnow() + timedelta(minutes=5)
+        m.clock = lambda: soon
+        assert m.fetch().feeds_polled == 0  # still claimed by the dead worker
+        after = utcnow() + LEASE + timedelta(minutes=1)
+        m.clock = lambda: after
+        summary = m.fetch()
+        assert summary.feeds_polled == 10 and summary.new_articles == 10
+    m.close()
