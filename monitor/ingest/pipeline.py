@@ -53,6 +53,10 @@ CLAIM_BATCH_FACTOR = 4
 #: commit make it negligible, while a batch (a few MB with its compressed pages) stays small in memory.
 STORE_BATCH = 500
 
+#: Times a batch is stored again after PostgreSQL picked it as a deadlock victim. Batches are inserted in
+#: id order, so this is a safety net, not a path taken in the tests.
+DEADLOCK_RETRIES = 3
+
 #: Called with (stage, done, total) as feeds and pages complete.
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -303,9 +307,19 @@ class FetchRun:
         return writer.added, writer.fallbacks
 
     def store(self, articles: list[NewArticle], hashes: dict[str, str]) -> set[str]:
+        """One batch in one transaction; tried again when the database chose it as a deadlock victim
+        (another worker storing the same articles): the insert ignores what is already stored."""
+        from sqlalchemy.exc import OperationalError
+
         started = time.monotonic()
-        with self.db.session() as session:
-            added = save_articles(session, articles, now=self.now, hashes=hashes)
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                with self.db.session() as session:
+                    added = save_articles(session, articles, now=self.now, hashes=hashes)
+                break
+            except OperationalError as exc:
+                if "deadlock" not in str(exc.orig).lower() or attempt == DEADLOCK_RETRIES:
+                    raise
         self.times.add("store", time.monotonic() - started)
         return added
 

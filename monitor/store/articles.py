@@ -76,7 +76,9 @@ def save_articles(session: Session, articles: Sequence[NewArticle], *, now: date
         return set()
     when = now or utcnow()
     rows, seen = [], set()
-    for article in articles:  # one batch never carries the same id or URL twice
+    # In id order (the id derives from the URL), so two workers inserting overlapping batches wait for
+    # each other in one order and never deadlock; and never the same id or URL twice in one batch.
+    for article in sorted(articles, key=lambda a: a.id):
         if article.id in seen or (article.url and article.url in seen):
             continue
         seen.update(k for k in (article.id, article.url) if k)
