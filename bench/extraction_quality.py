@@ -1,11 +1,12 @@
 """How well monitor's page extraction matches the expected text of the html/ corpus.
 
-    MONITOR_CORPORA=/work/shared/corpora python -m bench.extraction_quality [--json]
+    MONITOR_CORPORA=/work/shared/corpora python -m bench.extraction_quality [--json] [--no-fast]
 
 Runs ``monitor.ingest.extract.extract_page`` (the function `monitor fetch` uses) on every page and
 prints, per group: scrapinghub and readability — bag-of-words token F1 against the expected body (the
 same metric as the corpus's baseline file) and the share of pages with F1 ≥ 0.8; trafilatura — how many
-"with" snippets are found and "without" snippets absent. Extraction runs in one process per core.
+"with" snippets are found and "without" snippets absent; and the CPU milliseconds per page. Extraction
+runs in one process per core; ``--no-fast`` runs trafilatura without its fast mode, to compare.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -49,10 +51,12 @@ def read_page(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
-def _extract(args: tuple[str, str]) -> str:
-    path, url = args
-    extracted = extract_page(read_page(Path(path)), url)
-    return extracted.text if extracted else ""
+def _extract(args: tuple[str, str, bool]) -> tuple[str, float]:
+    path, url, fast = args
+    html = read_page(Path(path))
+    started = time.process_time()
+    extracted = extract_page(html, url, fast=fast)
+    return (extracted.text if extracted else ""), time.process_time() - started
 
 
 def scrapinghub_cases(root: Path) -> Iterator[tuple[str, str, str]]:
@@ -84,14 +88,16 @@ def f1_report(texts: list[str], expected: list[str]) -> dict[str, float]:
             "empty": sum(1 for t in texts if not t.strip())}
 
 
-def evaluate(corpora: Path) -> dict[str, dict[str, float]]:
+def evaluate(corpora: Path, *, fast: bool = True) -> dict[str, dict[str, float]]:
     html = corpora / "html"
     groups = {"scrapinghub": list(scrapinghub_cases(html)), "readability": list(readability_cases(html)),
               "trafilatura": list(trafilatura_cases(html))}
-    jobs = [(path, url) for cases in groups.values() for path, url, _ in cases]
+    jobs = [(path, url, fast) for cases in groups.values() for path, url, _ in cases]
     with ProcessPoolExecutor(extract_workers(0)) as pool:
-        texts = list(pool.map(_extract, jobs, chunksize=4))
-    report: dict[str, dict[str, float]] = {}
+        results = list(pool.map(_extract, jobs, chunksize=4))
+    texts = [text for text, _ in results]
+    report: dict[str, dict[str, float]] = {"cpu": {
+        "pages": len(results), "ms_per_page": round(1000 * sum(c for _, c in results) / len(results), 1)}}
     start = 0
     for name, cases in groups.items():
         got = texts[start:start + len(cases)]
@@ -115,7 +121,7 @@ def main() -> int:
     if not corpora:
         print("set MONITOR_CORPORA to the corpora folder", file=sys.stderr)
         return 2
-    report = evaluate(Path(corpora))
+    report = evaluate(Path(corpora), fast="--no-fast" not in sys.argv)
     if "--json" in sys.argv:
         print(json.dumps(report, indent=2))
         return 0

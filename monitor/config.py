@@ -253,18 +253,76 @@ def _validate(config: Config, origin: str) -> None:
         raise bad("digest.timezone", 'an IANA time zone such as "Europe/Paris"',
                   config.digest.timezone) from None
     for i, feed in enumerate(config.feeds or ()):
-        if not feed.url.startswith(("http://", "https://")):
-            raise bad(f"feeds[{i}].url", "an http(s) URL", feed.url)
+        if feed_url_problem(feed.url):
+            raise bad(f"feeds[{i}].url", f"an http(s) URL ({feed_url_problem(feed.url)})", feed.url)
+    for key, low, high in _BOUNDS:
+        section, name = key.split(".")
+        value = getattr(getattr(config, section), name)
+        if not low <= value <= high:
+            raise bad(key, f"a number from {low:g} to {high:g}", value)
     if config.digest.public_url and not config.digest.public_url.startswith(("http://", "https://")):
         raise bad("digest.public_url", "an http(s) URL such as https://watch.example.org/",
                   config.digest.public_url)
-    for key in ("concurrency", "per_host_concurrency", "max_feed_bytes", "max_page_bytes",
-                "max_entries_per_feed", "interval_minutes"):
-        if getattr(config.fetch, key) <= 0:
-            raise bad(f"fetch.{key}", "a positive number", getattr(config.fetch, key))
     if config.database.url and "://" not in config.database.url:
         raise bad("database.url", "a URL such as sqlite:///path or postgresql+psycopg://…",
                   config.database.url)
+
+
+#: Longest polling interval and back-off: a year. Longer is a typo, and times that far ahead overflow
+#: the date arithmetic of the schedule (a doubling back-off of a huge interval passes year 9999).
+MAX_HOURS = 24 * 366
+#: Longest time-out, in seconds: an hour. A time-out is a bound on a hung server, not a schedule.
+MAX_TIMEOUT_SECONDS = 3600.0
+#: Raw HTML is kept at most a century (0 keeps it forever): a cutoff further back than year 1 overflows.
+MAX_RAW_HTML_DAYS = 36_500
+#: Requests in flight at once: beyond a thousand a run exhausts file descriptors before it gains speed.
+MAX_CONCURRENCY = 1000
+#: (key, lowest, highest) for the numbers that have a sensible range.
+_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("fetch.concurrency", 1, MAX_CONCURRENCY),
+    ("fetch.per_host_concurrency", 1, MAX_CONCURRENCY),
+    ("fetch.max_feed_bytes", 1, 2**40),
+    ("fetch.max_page_bytes", 1, 2**40),
+    ("fetch.max_entries_per_feed", 1, 1_000_000),
+    ("fetch.max_redirects", 0, 100),
+    ("fetch.interval_minutes", 1, MAX_HOURS * 60),
+    ("fetch.backoff_after_failures", 0, 1000),
+    ("fetch.max_backoff_hours", 1, MAX_HOURS),
+    ("fetch.connect_timeout_seconds", 0.001, MAX_TIMEOUT_SECONDS),
+    ("fetch.read_timeout_seconds", 0.001, MAX_TIMEOUT_SECONDS),
+    ("fetch.extract_workers", 0, 256),
+    ("database.busy_timeout_seconds", 0, MAX_TIMEOUT_SECONDS),
+    ("smtp.timeout_seconds", 0.001, MAX_TIMEOUT_SECONDS),
+    ("schedule.fetch_interval_minutes", 1, MAX_HOURS * 60),
+    ("schedule.fetch_jitter_seconds", 0, MAX_HOURS * 3600),
+    ("schedule.misfire_grace_hours", 0, MAX_HOURS),
+    ("schedule.raw_html_max_age_days", 0, MAX_RAW_HTML_DAYS),
+    ("schedule.lock_timeout_seconds", 0, 7 * 24 * 3600),
+)
+
+
+def feed_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a feed's address (None when it can): http(s), a host, no spaces."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "it contains a space or a control character"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not url.lower().startswith(parts.scheme.lower() + "://"):
+        return "it must start with http:// or https://"
+    if not host or host.strip(".") == "":
+        return "it has no host name"
+    if len(url) > MAX_FEED_URL_CHARS:
+        return f"longer than {MAX_FEED_URL_CHARS} characters"
+    return None
+
+
+#: The feeds.url column holds 2048 characters; a little room is left for a redirect target's rewrite.
+MAX_FEED_URL_CHARS = 2000
 
 
 def parse_hhmm(text: str) -> tuple[int, int]:

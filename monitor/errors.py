@@ -36,10 +36,12 @@ class FetchError(SourceError):
     """HTTP failed: status, timeout, size cap, refused address or scheme."""
 
     def __init__(self, message: str, *, source: str | None = None, status: int | None = None,
-                 permanent: bool = False) -> None:
+                 permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message, source=source)
         self.status = status
         self.permanent = permanent
+        #: Seconds the server asked us to wait (Retry-After on 429/503), else None.
+        self.retry_after = retry_after
 
 
 class ParseError(SourceError):

@@ -1,39 +1,45 @@
-"""Article pages: fetch them (threads, robots.txt, size cap) and extract them (a process pool when many).
+"""Article pages: fetch them (threads, robots.txt, size cap) and prepare them (worker processes).
 
-Fetching is I/O-bound and runs in threads; extraction is CPU-bound and, past ``POOL_MIN_PAGES`` pages,
-runs in worker processes so every core works. Each page is handed to extraction as soon as it arrives,
-so fetching and extracting overlap. Results come back to the caller's thread one by one (the caller
-stores each in its own transaction).
+Fetching is I/O-bound and runs in threads; the per-page CPU work (extraction, language, compression)
+runs, past ``POOL_MIN_PAGES`` pages, in worker processes started once per run (``ExtractionPool``), which
+also parse the changed feeds. Each page is handed to a worker as
+soon as it arrives, so fetching and extracting overlap; results stream back to the caller's thread,
+which stores them in batches.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import FetchError
+from ..text import compress, content_hash
 from .canonical import is_opaque_aggregator_link
-from .extract import Extracted, extract_page
 from .http import HttpClient
 from .robots import RobotsCache
 
-#: Below this many pages, starting worker processes (about a second to import trafilatura) costs more
-#: than extracting in-process (50–200 ms per page on the html/ corpus).
+#: Below this many pages, starting worker processes costs more than extracting in-process.
 POOL_MIN_PAGES = 8
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
-_HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+#: Content types extracted as pages; a page served without any type is sniffed (``looks_like_html``).
+_HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
+#: How far into an untyped body we look for markup.
+SNIFF_BYTES = 1024
 
 
 @dataclass(frozen=True)
 class PageJob:
-    """One page to get: its canonical URL and an opaque key the caller uses to find its entry."""
+    """One page to get: its canonical URL, an opaque key the caller uses to find its entry, and the
+    language its feed is configured with (used when the page declares none)."""
 
     key: int
     url: str
+    lang_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,9 @@ class PageResult:
     key: int
     url: str
     html: bytes | None = None
-    extracted: Extracted | None = None
+    extracted: object | None = None  # an extract.Extracted (typed loosely: extract is imported lazily)
+    #: The page zlib-compressed for the store (done in the worker).
+    compressed: bytes | None = None
     #: Why there is no page text ("HTTP 404", "disallowed by robots.txt", …), else None.
     problem: str | None = None
 
@@ -56,14 +64,64 @@ class StageTimes:
         self.values[stage] = round(self.values.get(stage, 0.0) + seconds, 4)
 
 
-def timed_extract(html: bytes, url: str) -> tuple[Extracted | None, float]:
-    """``extract_page`` and the seconds it took (runs in a worker process)."""
-    started = time.perf_counter()
-    return extract_page(html, url), time.perf_counter() - started
+@dataclass(frozen=True)
+class Prepared:
+    extracted: object | None
+    compressed: bytes
+    seconds: float
+
+
+def prepare_page(html: bytes, url: str, lang_hint: str) -> Prepared:
+    """Extract, hash, settle the language of and compress one page (runs in a worker process)."""
+    from .extract import extract_page
+    from .lang import article_language
+
+    started = time.process_time()
+    extracted = extract_page(html, url)
+    if extracted is not None:
+        extracted = replace(extracted, text_hash=content_hash(extracted.text), language=article_language(
+            extracted.text, declared=extracted.language, hint=lang_hint))
+    return Prepared(extracted, compress(html), time.process_time() - started)
+
+
+def timed_extract(html: bytes, url: str) -> tuple[object | None, float]:
+    """``extract_page`` and the CPU seconds it took (`monitor reprocess`; runs in a worker process)."""
+    from .extract import extract_page
+
+    started = time.process_time()
+    return extract_page(html, url), time.process_time() - started
+
+
+def extraction_executor(pages: int, workers: int) -> Executor:
+    """A pool of forked, warm workers for many pages and more than one worker, else in-process."""
+    if pages < POOL_MIN_PAGES or workers <= 1:
+        return _Inline()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context())
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """"fork" when this process runs one thread (a command-line run: the workers start at once and
+    share its imports); "forkserver" when other threads run (the daemon, tests serving pages), since a
+    fork copies whatever lock another thread holds at that instant."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["monitor.ingest.pages", "monitor.ingest.pipeline"])
+    return context
 
 
 def extract_workers(configured: int) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:SNIFF_BYTES].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head
+
+
+def is_html(content_type: str, body: bytes) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.startswith(_HTML_TYPES) if kind else looks_like_html(body)
 
 
 class _Inline(Executor):
@@ -78,13 +136,47 @@ class _Inline(Executor):
         return future
 
 
-def extraction_executor(pages: int, workers: int) -> Executor:
-    """A process pool for many pages and more than one worker, else in-process extraction."""
-    if pages < POOL_MIN_PAGES or workers <= 1:
-        return _Inline()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["monitor.ingest.pages"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+class ExtractionPool:
+    """The run's worker processes for per-feed and per-page CPU work (feed parsing, extraction, language,
+    compression): ``workers`` processes forked once per run and kept for all its batches.
+
+    They start at the beginning of the run when it has ``POOL_MIN_PAGES`` feeds or more (``start``),
+    else when a batch first has that many pages (``executor``) — always while this run has no thread
+    of its own running (see ``_worker_context`` for processes that have others). Each worker imports
+    feedparser and trafilatura on its first task, in parallel with the polling going on here; fewer
+    items than that run in this process."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._inline = _Inline()
+
+    def start(self, items: int) -> None:
+        """Fork the workers now if ``items`` (feeds or pages) are enough to need them."""
+        if self._pool is None and items >= POOL_MIN_PAGES and self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context())
+            for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                done.result()  # fork them now, while this process has one thread
+
+    def executor(self, items: int) -> Executor:
+        """The pool if started (or ``items`` make it worth starting now), else in-process."""
+        self.start(items)
+        return self._pool or self._inline
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class PageFetcher:
@@ -104,37 +196,38 @@ class PageFetcher:
             response = self.http.get(job.url, max_bytes=self.max_bytes, accept=HTML_ACCEPT)
         except FetchError as exc:
             return PageResult(job.key, job.url, problem=str(exc))
-        kind = response.content_type.split(";", 1)[0].strip().lower()
-        if not kind.startswith(_HTML_TYPES):
+        if not is_html(response.content_type, response.body):
+            kind = response.content_type.split(";", 1)[0].strip().lower() or "no content type"
             return PageResult(job.key, job.url, problem=f"not an HTML page ({kind})")
         return PageResult(job.key, job.url, html=response.body)
 
-    def run(self, jobs: list[PageJob], *, workers: int, times: StageTimes,
+    def run(self, jobs: list[PageJob], *, pool: ExtractionPool, times: StageTimes,
             on_page: Callable[[], None] = lambda: None) -> Iterator[PageResult]:
-        """Fetch and extract every job; yields results as they complete (in this thread)."""
+        """Fetch and prepare every job; yields results as they complete (in this thread)."""
         if not jobs:
             return
         started = time.monotonic()
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="page") as io, \
-                extraction_executor(len(jobs), workers) as cpu:
+        cpu = pool.executor(len(jobs))
+        hints = {job.key: job.lang_hint for job in jobs}
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="page") as io:
             fetched = [io.submit(self.fetch, job) for job in jobs]
-            extracting: dict[Future, PageResult] = {}
+            preparing: dict[Future, PageResult] = {}
             for done in as_completed(fetched):
                 page = done.result()
                 on_page()
                 if page.html is None:
                     yield page
                     continue
-                extracting[cpu.submit(timed_extract, page.html, page.url)] = page
-            times.add("pages_fetched", time.monotonic() - started)
-            for done in as_completed(extracting):
-                page = extracting[done]
-                try:
-                    extracted, seconds = done.result()
-                    times.add("extract_cpu", seconds)
-                except Exception as exc:  # a worker process died (memory, signal): that page only
-                    yield PageResult(page.key, page.url, page.html, problem=f"extraction failed: {exc}")
-                    continue
-                yield PageResult(page.key, page.url, page.html, extracted,
-                                 None if extracted else "no article text found in the page")
+                preparing[cpu.submit(prepare_page, page.html, page.url, hints[page.key])] = page
+        times.add("pages_fetched", time.monotonic() - started)
+        for done in as_completed(preparing):
+            page = preparing[done]
+            try:
+                prepared = done.result()
+                times.add("extract_cpu", prepared.seconds)
+            except Exception as exc:  # a worker process died (memory, signal): that page only
+                yield PageResult(page.key, page.url, page.html, problem=f"extraction failed: {exc}")
+                continue
+            yield PageResult(page.key, page.url, page.html, prepared.extracted, prepared.compressed,
+                             None if prepared.extracted else "no article text found in the page")
         times.add("pages_extracted", time.monotonic() - started)

@@ -1,8 +1,16 @@
-"""Storing and reading articles. Each write of one article is one transaction of the caller's session."""
+"""Storing and reading articles.
+
+Writes are idempotent upserts (``INSERT … ON CONFLICT DO NOTHING`` on the id and the canonical URL), so
+two fetch workers storing the same article at once, or a re-run after a crash, store it exactly once and
+neither fails on the unique keys. ``save_articles`` stores a batch in one statement of the caller's
+transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -24,20 +32,66 @@ def url_known(session: Session, url: str) -> bool:
     return session.scalar(select(func.count()).select_from(Article).where(Article.url == url)) > 0
 
 
+def urls_known(session: Session, urls: Sequence[str]) -> set[str]:
+    """Which of ``urls`` are stored (one query per chunk of ``IN_CHUNK`` URLs)."""
+    known: set[str] = set()
+    for start in range(0, len(urls), IN_CHUNK):
+        chunk = list(urls[start:start + IN_CHUNK])
+        known.update(session.scalars(select(Article.url).where(Article.url.in_(chunk))))
+    return known
+
+
+#: URLs per ``IN (…)`` lookup: well under SQLite's 32,766 bound parameters and small enough that
+#: PostgreSQL plans it as an index lookup.
+IN_CHUNK = 500
+
+
+def _row(article: NewArticle, now: datetime, text_hash: str | None = None) -> dict[str, Any]:
+    return {
+        "id": article.id, "url": article.url, "title": article.title, "text": article.text,
+        "summary": article.summary, "author": article.author, "source": article.source,
+        "lang": article.lang, "published_at": article.published_at, "first_seen_at": now,
+        "feed_id": article.feed_id,
+        "content_hash": text_hash or content_hash(article.text),
+        "is_baseline": article.is_baseline, "extraction": article.extraction,
+        "extraction_note": article.extraction_note, "raw_html": article.raw_html,
+        "raw_fetched_at": now if article.raw_html else None, "seed_file": article.seed_file,
+    }
+
+
+def _insert_ignoring_conflicts(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Article).on_conflict_do_nothing()
+
+
+def save_articles(session: Session, articles: Sequence[NewArticle], *, now: datetime | None = None,
+                  hashes: Mapping[str, str] | None = None) -> set[str]:
+    """Store every article whose id and URL are new; the ids actually added (one statement).
+
+    ``hashes`` maps article ids to their ``content_hash`` when a worker computed it already."""
+    if not articles:
+        return set()
+    when = now or utcnow()
+    rows, seen = [], set()
+    # In id order (the id derives from the URL), so two workers inserting overlapping batches wait for
+    # each other in one order and never deadlock; and never the same id or URL twice in one batch.
+    for article in sorted(articles, key=lambda a: a.id):
+        if article.id in seen or (article.url and article.url in seen):
+            continue
+        seen.update(k for k in (article.id, article.url) if k)
+        rows.append(_row(article, when, (hashes or {}).get(article.id)))
+    stmt = _insert_ignoring_conflicts(session).returning(Article.id)
+    added = set(session.scalars(stmt, rows))
+    session.flush()
+    return added
+
+
 def save_article(session: Session, article: NewArticle, *, now: datetime | None = None) -> bool:
     """Store ``article`` unless one with its id or URL exists; True when it was added."""
-    if find_existing(session, article) is not None:
-        return False
-    session.add(Article(
-        id=article.id, url=article.url, title=article.title, text=article.text, summary=article.summary,
-        author=article.author, source=article.source, lang=article.lang, published_at=article.published_at,
-        first_seen_at=now or utcnow(), feed_id=article.feed_id, content_hash=content_hash(article.text),
-        is_baseline=article.is_baseline, extraction=article.extraction,
-        extraction_note=article.extraction_note, raw_html=article.raw_html,
-        raw_fetched_at=(now or utcnow()) if article.raw_html else None, seed_file=article.seed_file,
-    ))
-    session.flush()
-    return True
+    return bool(save_articles(session, [article], now=now))
 
 
 def count_articles(session: Session, *, baseline: bool | None = None) -> int:

@@ -2,26 +2,46 @@
 
 SQLite runs in WAL mode with a busy timeout, so a reader never blocks the writer and two writers wait
 for each other instead of failing. PostgreSQL URLs (``postgresql+psycopg://…``) use the same code.
+
+A database the operator must repair (disk full, a corrupt file, a read-only file) is a ``StorageError``
+with one line naming the database and the reason, whichever statement hit it; the transaction it
+interrupted is rolled back, so nothing half-written stays.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Driver messages (lower case) that mean the database itself needs the operator, not a bug in monitor:
+#: SQLite's SQLITE_FULL, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN and
+#: PostgreSQL's disk-full and read-only answers.
+OPERATOR_PROBLEMS = ("database or disk is full", "disk image is malformed", "file is not a database",
+                     "disk i/o error", "readonly database", "unable to open database file",
+                     "no space left on device", "could not extend file", "read-only transaction")
+
+
+def operator_problem(exc: BaseException) -> str | None:
+    """The first line of a database error the operator must fix, else None (a bug stays a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else ""
+    return reason if any(p in reason.lower() for p in OPERATOR_PROBLEMS) else None
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
@@ -68,6 +88,8 @@ def create_db_engine(url: str, *, busy_timeout_seconds: float = 30.0) -> Engine:
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -75,20 +97,59 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.execution_options(read_only=True).connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
+def file_heads() -> set[str] | None:
+    """The head revisions read straight from the migration files (no Alembic import: every command
+    checks the schema at start-up); None when a file is not in the expected form."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        revisions.add(str(revision))
+        parents.update(down if isinstance(down, tuple | list) else [down] if down else [])
+    return (revisions - parents) or None
+
+
+def _stamped(engine: Engine) -> set[str] | None:
+    """The revisions recorded in the database, or None when it has none yet."""
+    try:
+        with engine.execution_options(read_only=True).connect() as conn:
+            return {str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+    except SQLAlchemyError:
+        return None
 
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the latest migration (idempotent)."""
+    heads = file_heads()
+    if heads is not None and _stamped(engine) == heads:
+        return  # already current: no need to load Alembic
+    from alembic import command
+
     try:
         command.upgrade(_alembic_config(engine), "heads")
-    except OperationalError as exc:
-        raise StorageError(f"cannot migrate {describe(engine)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot migrate {describe(engine)}: {reason}") from None
 
 
 def check_connection(engine: Engine) -> None:
@@ -131,15 +192,27 @@ class Database:
         sessions that only read, so they never wait for (or block) a writer.
         """
         factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
-            yield session
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            reason = operator_problem(exc)
+            if reason is None:
+                raise
+            raise StorageError(f"database {self.url}: {reason}") from None
 
     def upgrade(self) -> None:
         check_connection(self.engine)
         upgrade(self.engine)
 
     def is_current(self) -> bool:
-        return current_revisions(self.engine) == head_revisions()
+        try:
+            return current_revisions(self.engine) == head_revisions()
+        except DBAPIError as exc:
+            reason = operator_problem(exc)
+            if reason is None:
+                raise
+            raise StorageError(f"database {self.url}: {reason}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,11 @@
 
 Decisions (when a feed is next due, how long it backs off) are pure functions of the row's counters and
 ``now``; the functions taking a session only read or write rows, each inside the caller's transaction.
+
+Several fetch workers may share one database: ``claim_due`` takes a batch of due feeds with
+``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers anyway) and marks them with a
+lease, so no two workers poll one feed in a round; recording the poll's outcome ends the lease, and a
+worker that dies leaves leases that expire after ``LEASE``.
 """
 
 from __future__ import annotations
@@ -10,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..config import FeedConfig, FetchConfig
+from ..config import FeedConfig, FetchConfig, feed_url_problem
 from ..errors import ConfigError
 from ..text import one_line
 from .models import Feed
@@ -27,6 +32,10 @@ MAX_ETAG_CHARS = 1024
 MAX_DATE_CHARS = 128
 #: A feed counts as due this long before its time, so a scheduler firing a little early still polls it.
 DUE_SLACK = timedelta(minutes=5)
+#: How long a claimed feed stays reserved for its worker. One claim batch needs its feeds' requests
+#: (at most 3 read timeouts each, 90 s by default, 16 at a time) and their pages: 30 minutes covers a
+#: very slow batch, and a worker that died holds its feeds back by at most half a polling interval.
+LEASE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,14 @@ class FeedTask:
     lang: str
     etag: str | None = None
     last_modified: str | None = None
+
+
+def failure_delay(failures: int, config: FetchConfig, retry_after: float | None = None) -> timedelta:
+    """Time until the next poll after a failure: what the server asked for (Retry-After), capped by
+    ``max_backoff_hours``, else the usual back-off."""
+    if retry_after is None:
+        return backoff_delay(failures, config)
+    return timedelta(seconds=min(max(retry_after, 0.0), config.max_backoff_hours * 3600.0))
 
 
 def backoff_delay(failures: int, config: FetchConfig) -> timedelta:
@@ -56,16 +73,22 @@ def _task(feed: Feed) -> FeedTask:
 
 def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
     """Make the configured feeds rows (origin "config"); config rows no longer listed are disabled."""
-    rows = {f.url: f for f in session.scalars(select(Feed))}
+    rows = {f.url: f for f in session.scalars(select(Feed).order_by(Feed.id))}
     wanted = {f.url for f in feeds}
+    missing = [conf for conf in feeds if conf.url not in rows]
+    if missing:  # another worker may add the same rows at the same moment: first one wins, no error
+        _insert_feeds_ignoring_conflicts(session, [
+            {"url": conf.url, "origin": "config", "enabled": True, "consecutive_failures": 0,
+             "entries_seen": 0, "name": one_line(conf.name, 300), "lang": conf.lang[:16],
+             "tags": ",".join(conf.tags)} for conf in missing])
+        rows = {f.url: f for f in session.scalars(select(Feed).order_by(Feed.id))}
     moved_targets = {r.disabled_reason[len(MOVED_PREFIX):]: r.url for r in rows.values()
                      if r.disabled_reason and r.disabled_reason.startswith(MOVED_PREFIX)}
     for conf in feeds:
-        row = rows.get(conf.url)
-        if row is None:
-            row = Feed(url=conf.url, origin="config", enabled=True, consecutive_failures=0, entries_seen=0)
-            session.add(row)
-        row.name, row.lang, row.tags = one_line(conf.name, 300), conf.lang[:16], ",".join(conf.tags)
+        row = rows[conf.url]
+        name, lang, tags = one_line(conf.name, 300), conf.lang[:16], ",".join(conf.tags)
+        if (row.name, row.lang, row.tags) != (name, lang, tags):
+            row.name, row.lang, row.tags = name, lang, tags
         if row.origin == "config" and row.disabled_reason == NOT_CONFIGURED:
             row.enabled, row.disabled_reason = True, None
     for row in rows.values():
@@ -75,9 +98,22 @@ def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
     session.flush()
 
 
+def _insert_feeds_ignoring_conflicts(session: Session, rows: list[dict[str, object]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(Feed).on_conflict_do_nothing(), rows)
+
+
 def add_feed(session: Session, url: str, *, name: str = "", lang: str = "",
              tags: Sequence[str] = ()) -> tuple[Feed, bool]:
-    """Add a feed (origin "cli"); an existing one is re-enabled and updated. True when it was new."""
+    """Add a feed (origin "cli"); an existing one is re-enabled and updated. True when it was new.
+
+    ConfigError for a URL that cannot be a feed ("http://", a space in the host, too long)."""
+    problem = feed_url_problem(url)
+    if problem:
+        raise ConfigError(f"feed URL {url!r}: {problem}")
     row = session.scalars(select(Feed).where(Feed.url == url)).first()
     created = row is None
     if row is None:
@@ -115,6 +151,54 @@ def due_feeds(session: Session, now: datetime, *, force: bool = False) -> list[F
     return [_task(f) for f in session.scalars(query)]
 
 
+def claim_due(session: Session, now: datetime, *, after_id: int = 0, limit: int,
+              force: bool = False) -> list[FeedTask]:
+    """Claim up to ``limit`` due, unclaimed feeds with an id above ``after_id`` (in id order) for
+    ``LEASE``; rows another worker is claiming at this moment are skipped, not waited for."""
+    query = (select(Feed)
+             .where(Feed.enabled.is_(True), Feed.id > after_id,
+                    or_(Feed.lease_until.is_(None), Feed.lease_until <= now))
+             .order_by(Feed.id).limit(limit).with_for_update(skip_locked=True))
+    if not force:
+        query = query.where(or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now + DUE_SLACK))
+    rows = list(session.scalars(query))
+    if rows:
+        session.execute(update(Feed).where(Feed.id.in_([r.id for r in rows]))
+                        .values(lease_until=now + LEASE).execution_options(synchronize_session=False))
+    return [_task(f) for f in rows]
+
+
+def release(session: Session, feed_ids: Sequence[int]) -> None:
+    """End the claims on feeds whose poll was not recorded (the run stopped): due again at once."""
+    if feed_ids:
+        session.execute(update(Feed).where(Feed.id.in_(list(feed_ids)), Feed.lease_until.is_not(None))
+                        .values(lease_until=None).execution_options(synchronize_session=False))
+
+
+def next_poll_at(session: Session) -> datetime | None:
+    """When the next enabled feed is due (None: no enabled feed, or one is due now)."""
+    return session.scalar(select(func.min(Feed.next_fetch_at)).where(Feed.enabled.is_(True)))
+
+
+def record_unchanged(session: Session, polled: Sequence[tuple[int, str | None, str | None]],
+                     now: datetime, config: FetchConfig) -> None:
+    """Many polls answered 304 (or with nothing new) at once: (feed id, etag, last modified) each, one
+    statement for all of them."""
+    if not polled:
+        return
+    nxt = now + backoff_delay(0, config)
+    session.execute(update(Feed), [
+        {"id": feed_id, "last_checked_at": now, "last_success_at": now, "consecutive_failures": 0,
+         "last_error": None, "next_fetch_at": nxt, "lease_until": None,
+         "etag": _fits(etag, MAX_ETAG_CHARS), "last_modified": _fits(modified, MAX_DATE_CHARS)}
+        for feed_id, etag, modified in polled])
+
+
+def _fits(value: str | None, limit: int) -> str | None:
+    """Validators longer than their columns are dropped (the next poll is then unconditional)."""
+    return value if value and len(value) <= limit else None
+
+
 def record_success(session: Session, feed_id: int, now: datetime, config: FetchConfig, *,
                    etag: str | None, last_modified: str | None, feed_type: str | None = None,
                    entries: int = 0, last_entry_at: datetime | None = None, warning: str = "") -> None:
@@ -125,9 +209,8 @@ def record_success(session: Session, feed_id: int, now: datetime, config: FetchC
     feed.last_checked_at = feed.last_success_at = now
     feed.consecutive_failures = 0
     feed.last_error = one_line(f"warning: {warning}", 500) if warning else None
-    # validators longer than their columns are dropped (the next poll is then unconditional)
-    feed.etag = etag if etag and len(etag) <= MAX_ETAG_CHARS else None
-    feed.last_modified = last_modified if last_modified and len(last_modified) <= MAX_DATE_CHARS else None
+    feed.etag, feed.last_modified = _fits(etag, MAX_ETAG_CHARS), _fits(last_modified, MAX_DATE_CHARS)
+    feed.lease_until = None
     if feed_type:
         feed.feed_type = feed_type
     feed.entries_seen = (feed.entries_seen or 0) + entries
@@ -137,15 +220,17 @@ def record_success(session: Session, feed_id: int, now: datetime, config: FetchC
 
 
 def record_failure(session: Session, feed_id: int, now: datetime, config: FetchConfig, reason: str, *,
-                   gone: bool = False) -> None:
-    """A failed poll: count it, back off, and disable the feed when the server said 410 Gone."""
+                   gone: bool = False, retry_after: float | None = None) -> None:
+    """A failed poll: count it, back off (or wait what Retry-After asked), and disable the feed when the
+    server said 410 Gone."""
     feed = session.get(Feed, feed_id)
     if feed is None:
         return
     feed.last_checked_at = feed.last_error_at = now
     feed.last_error = one_line(reason, 500)
     feed.consecutive_failures = (feed.consecutive_failures or 0) + 1
-    feed.next_fetch_at = now + backoff_delay(feed.consecutive_failures, config)
+    feed.next_fetch_at = now + failure_delay(feed.consecutive_failures, config, retry_after)
+    feed.lease_until = None
     if gone:
         feed.enabled, feed.disabled_reason = False, one_line(f"disabled: {reason}", 500)
 

@@ -73,6 +73,8 @@ class Feed(Base):
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     last_entry_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     next_fetch_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: A fetch worker claimed this feed until then (see store.feeds.claim_due); None when unclaimed.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
