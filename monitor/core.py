@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,7 +31,7 @@ from .digest import window as digest_window
 from .digest.model import is_empty as digest_is_empty
 from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
 from .digest.window import Window
-from .errors import ConfigError, StorageError
+from .errors import ConfigError, InputError, StorageError
 from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .seeds import read_seed_folder
 from .store import Database, subscribers, utcnow
@@ -49,6 +50,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+#: Operations that change what is fetched, analysed, sent or kept, and so run one at a time across
+#: processes under the run lock (see ``Monitor._exclusive``). Read-only operations (status, lists,
+#: previews, ``feeds check``) and subscriber/feed edits take no lock.
+EXCLUSIVE_OPERATIONS = frozenset({
+    "init", "seeds", "fetch", "ingest", "reprocess", "analyze", "digest", "send", "housekeeping", "once"})
+
 
 class Monitor:
     """One watch: its configuration, its store, and the pipeline's operations."""
@@ -59,6 +66,8 @@ class Monitor:
         self.clock = clock
         self.db = Database(self.config.database.resolved_url(),
                            busy_timeout_seconds=self.config.database.busy_timeout_seconds)
+        #: How deep this thread is inside the run lock (re-entrant: once() calls fetch() …).
+        self._held = threading.local()
 
     @classmethod
     def from_config_file(cls, path: str | Path | None = None, **kwargs: Any) -> Monitor:
@@ -77,8 +86,9 @@ class Monitor:
 
     def init(self) -> LoadResult:
         """Create or upgrade the database and load the configured seeds (idempotent)."""
-        self.db.upgrade()
-        return self.load_seeds()
+        with self._exclusive("init"):
+            self.db.upgrade()
+            return self.load_seeds()
 
     def ensure_schema(self) -> None:
         """Create or upgrade the schema when missing or behind the code (clear error if unreachable)."""
@@ -86,6 +96,10 @@ class Monitor:
 
     def load_seeds(self, path: str | Path | None = None) -> LoadResult:
         """Store every article under ``path`` (default: the configured seeds) as baseline."""
+        with self._exclusive("seeds"):
+            return self._load_seeds(path)
+
+    def _load_seeds(self, path: str | Path | None) -> LoadResult:
         folder = Path(path) if path else self.config.seeds_path()
         articles, problems = read_seed_folder(folder)
         added: list[str] = []
@@ -160,6 +174,10 @@ class Monitor:
         One feed's failure is recorded on that feed and in the summary, never raised. The run is
         recorded in ``runs`` (kind "fetch") with its counts and per-stage timings.
         """
+        with self._exclusive("fetch"):
+            return self._fetch(progress=progress, force=force)
+
+    def _fetch(self, *, progress: bool, force: bool) -> FetchSummary:
         import contextlib
 
         from .ingest.pipeline import FetchRun
@@ -186,13 +204,15 @@ class Monitor:
         """Store the pages at the given URLs and the given local files (HTML, text, Markdown)."""
         from .ingest.oneoff import ingest_targets
 
-        return ingest_targets(self.db, self.config, self.clock(), targets)
+        with self._exclusive("ingest"):
+            return ingest_targets(self.db, self.config, self.clock(), targets)
 
     def reprocess(self) -> int:
         """Re-extract every article from its stored HTML (no network); returns how many."""
         from .ingest.oneoff import reprocess
 
-        return reprocess(self.db, self.config)
+        with self._exclusive("reprocess"):
+            return reprocess(self.db, self.config)
 
     def add_feed(self, url: str, *, name: str = "", lang: str = "", tags: Sequence[str] = ()) -> bool:
         """Add (or re-enable) a feed managed from the command line; True when it is new."""
@@ -251,7 +271,8 @@ class Monitor:
         """Judge every article not yet analysed (``reset=True`` re-analyses everything first)."""
         from .understand.analyze import analyze as run_analysis
 
-        return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
+        with self._exclusive("analyze"):
+            return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
 
     def digest_data(self, since: datetime, until: datetime) -> dict[str, Any]:
         """The window [since, until) as the digest JSON contract (see ``monitor.understand.window``).
@@ -288,11 +309,13 @@ class Monitor:
 
     def build_digest(self, window: Window) -> StoredDigest:
         """Render the window's digest and store it (one ``digests`` row per window) with its archive files."""
-        return self._digests().build(window, self.digest_data(window.since, window.until))
+        with self._exclusive("digest"):
+            return self._digests().build(window, self.digest_data(window.since, window.until))
 
     def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
-        return self._digests().send(digest, to=to, resend=resend)
+        with self._exclusive("send"):
+            return self._digests().send(digest, to=to, resend=resend)
 
     def digest_message(self, digest: StoredDigest, to: str | None = None) -> EmailMessage:
         """The message as a subscriber (or ``to``) would receive it, for ``--format eml``."""
@@ -311,31 +334,38 @@ class Monitor:
                 return True  # an empty week with skip_empty: nothing to send, ever
             return deliveries.nothing_left(session, row.id)
 
-    def add_subscriber(self, email: str, *, name: str = "", lang: str | None = None) -> SubscriberInfo:
-        """Add (or re-activate) a subscriber; a bad address or language raises ConfigError naming it."""
+    def add_subscriber(self, email: str, *, name: str | None = None, lang: str | None = None,
+                       resubscribe: bool = False) -> SubscriberInfo:
+        """Add a subscriber, or update the given fields of one (None keeps what is stored).
+
+        An unsubscribed address comes back only with ``resubscribe``; a bad address, name or language,
+        or an unsubscribed address, raises InputError naming it.
+        """
         with self.db.session() as session:
             try:
-                return subscribers.add(session, email, name=name, lang=lang or self.config.digest.locale,
+                return subscribers.add(session, email, name=name, lang=lang,
+                                       default_lang=self.config.digest.locale, resubscribe=resubscribe,
                                        now=self.clock())[0]
             except ValueError as exc:
-                raise ConfigError(str(exc)) from None
+                raise InputError(str(exc)) from None
 
     def remove_subscriber(self, email: str) -> bool:
         with self.db.session() as session:
             try:
                 return subscribers.remove(session, email)
             except ValueError as exc:
-                raise ConfigError(str(exc)) from None
+                raise InputError(str(exc)) from None
 
     def list_subscribers(self, *, active_only: bool = False) -> list[SubscriberInfo]:
         with self.db.session(read_only=True) as session:
             return subscribers.list_all(session, active_only=active_only)
 
-    def import_subscribers(self, path: str | Path) -> ImportResult:
-        """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added."""
+    def import_subscribers(self, path: str | Path, *, resubscribe: bool = False) -> ImportResult:
+        """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added.
+        Unsubscribed addresses stay unsubscribed unless ``resubscribe``."""
         with self.db.session() as session:
             return subscribers.import_csv(session, Path(path), now=self.clock(),
-                                          default_lang=self.config.digest.locale)
+                                          default_lang=self.config.digest.locale, resubscribe=resubscribe)
 
     def unsubscribe(self, token: str) -> SubscriberInfo | None:
         """Deactivate the subscriber holding ``token``; None when no subscriber has it."""
@@ -346,30 +376,60 @@ class Monitor:
     # -- schedule (issue 6) -----------------------------------------------------------------------------
 
     def lock(self) -> AbstractContextManager[None]:
-        """The run lock (one fetch or send at a time across processes); not re-entrant.
+        """The run lock (one fetch or send at a time across processes), re-entrant within a thread.
 
-        Waits up to ``schedule.lock_timeout_seconds``, then raises LockError naming the holder.
+        Every operation in ``EXCLUSIVE_OPERATIONS`` takes it itself; callers need not. Waits up to
+        ``schedule.lock_timeout_seconds``, then raises LockError naming the holder.
         """
+        return self._hold_run_lock()
+
+    def _exclusive(self, operation: str) -> AbstractContextManager[None]:
+        """The lock policy, in one place: which operation runs under the run lock, and which alone."""
+        if operation in EXCLUSIVE_OPERATIONS:
+            return self._hold_run_lock()
+        return nullcontext()
+
+    @contextmanager
+    def _hold_run_lock(self) -> Iterator[None]:
+        depth = getattr(self._held, "depth", 0)
+        if depth:  # this thread already holds it (once() → fetch()): nested calls just go on
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
         from .schedule.lock import run_lock
 
-        return run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock())
+        with run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock()):
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     def housekeeping(self) -> dict[str, Any]:
         """Prune raw HTML older than ``schedule.raw_html_max_age_days``, then compact the database."""
         from .schedule.housekeeping import housekeeping
 
-        started = self.clock()
-        stats = housekeeping(self.db, raw_html_cutoff(started, self.config.schedule.raw_html_max_age_days))
-        with self.db.session() as session:
-            session.add(Run(kind="housekeeping", started_at=started, finished_at=self.clock(), ok=True,
-                            stats=json.dumps(stats)))
-        return stats
+        with self._exclusive("housekeeping"):
+            started = self.clock()
+            cutoff = raw_html_cutoff(started, self.config.schedule.raw_html_max_age_days)
+            stats = housekeeping(self.db, cutoff)
+            with self.db.session() as session:
+                session.add(Run(kind="housekeeping", started_at=started, finished_at=self.clock(), ok=True,
+                                stats=json.dumps(stats)))
+            return stats
 
     def weekly_digest(self, *, send: bool = True) -> DigestOutcome:
         """Build and send the last full week's digest once it is due and not yet sent.
 
-        Without SMTP (or ``send=False``) it is built and written to files once. Callers hold the lock.
+        Without SMTP (or ``send=False``) it is built and written to files once.
         """
+        with self._exclusive("send" if send else "digest"):
+            return self._weekly_digest(send=send)
+
+    def _weekly_digest(self, *, send: bool) -> DigestOutcome:
         now = self.clock()
         window = self.default_window(now)
         due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
@@ -397,7 +457,7 @@ class Monitor:
 
     def once(self, *, send: bool = True) -> OnceReport:
         """Under the run lock: fetch, analyze, then the weekly digest if due (what cron and timers call)."""
-        with self.lock():
+        with self._exclusive("once"):
             self.init()  # idempotent: schema up to date, seeds loaded (a fresh machine needs both)
             fetched = self.fetch()
             analyzed = self.analyze()

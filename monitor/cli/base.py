@@ -35,6 +35,21 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+#: A delivery may or may not have reached its subscriber: an operator must look (see the README).
+EXIT_UNCERTAIN = 3
+EXIT_LOCKED = 75
+
+
+def say_error(message: str) -> None:
+    """The one shape of an error line on stderr."""
+    click.echo(f"monitor: error: {message}", err=True)
+
+
+def say_warning(message: str) -> None:
+    click.echo(f"monitor: warning: {message}", err=True)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitor")
@@ -47,6 +62,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     """Watch the news on one topic and mail a weekly digest of what is new."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    # Alembic announces every migration step at INFO: only -vv (debug) shows them.
+    logging.getLogger("alembic").setLevel(level if verbose > 1 else max(level, logging.WARNING))
     state = Context(config_path)
     ctx.obj = state
     ctx.call_on_close(state.close)
@@ -61,7 +78,7 @@ def report_load(result: LoadResult, quiet: bool = False) -> None:
         click.echo(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
                    f"{len(result.problems)} problems")
     for problem in result.problems:
-        click.echo(f"monitor: {problem}", err=True)
+        say_error(str(problem))
 
 
 @cli.command()

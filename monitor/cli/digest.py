@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from ..digest.deliveries import describe_uncertain
 from ..digest.pipeline import SendReport, StoredDigest
 from ..digest.window import Window
-from ..errors import ConfigError
-from .base import Context, cli, pass_ctx
+from ..errors import ConfigError, InputError
+from .base import EXIT_UNCERTAIN, Context, cli, pass_ctx, say_error, say_warning
 
 FORMATS = ("html", "text", "json", "eml")
 
@@ -24,7 +25,7 @@ def _window(state: Context, week: str | None, since: str | None, until: str | No
             return state.monitor.window_for_week(week)
         if since and until:
             return state.monitor.custom_window(since, until)
-    except ConfigError as exc:
+    except (ConfigError, InputError) as exc:
         raise click.BadParameter(str(exc)) from None
     return state.monitor.default_window()
 
@@ -49,13 +50,13 @@ def _report(report: SendReport, window: Window) -> None:
         click.echo("nothing new this week and digest.skip_empty is set: nothing sent")
         return
     click.echo(f"{len(report.sent)} sent, {len(report.already_sent)} already sent earlier, "
-               f"{len(report.failed)} failed, {len(report.rejected)} refused")
+               f"{len(report.failed)} failed, {len(report.rejected)} refused, "
+               f"{len(report.uncertain)} uncertain"
+               + (f", {len(report.elsewhere)} sent by another run" if report.elsewhere else ""))
     for _address, reason in report.failed + report.rejected:
-        click.echo(f"monitor: {reason}", err=True)
-    which = f"--week {window.label}" if window.label else "--since … --until …"
+        say_error(reason)
     for address in report.uncertain:
-        click.echo(f"monitor: {address}: an earlier run stopped while sending; it may have been delivered "
-                   f"(not sent again; `monitor digest {which} --resend --to {address}` forces it)", err=True)
+        say_warning(describe_uncertain(address, report.notes.get(address, ""), window.label))
 
 
 @cli.command()
@@ -85,3 +86,5 @@ def digest(state: Context, week: str | None, since: str | None, until: str | Non
     _report(report, window)
     if not report.ok:
         raise click.exceptions.Exit(1)
+    if report.uncertain:
+        raise click.exceptions.Exit(EXIT_UNCERTAIN)

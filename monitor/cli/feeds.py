@@ -6,7 +6,7 @@ import dataclasses
 
 import click
 
-from .base import Context, cli, echo_json, pass_ctx, report_load
+from .base import Context, cli, echo_json, pass_ctx, report_load, say_warning
 
 
 @cli.group()
@@ -94,7 +94,7 @@ def fetch(state: Context, force: bool, as_json: bool, no_analyze: bool) -> None:
         echo_json({**summary.stats(), "analysis": analyzed.as_dict() if analyzed else None})
         return
     for problem in summary.problems:
-        click.echo(f"monitor: {problem}", err=True)
+        say_warning(str(problem))
     click.echo(summary.line())
     if analyzed is not None:
         click.echo(analyzed.line())

@@ -53,7 +53,6 @@ def housekeeping(state: Context) -> None:
     """Prune raw HTML older than schedule.raw_html_max_age_days, then compact the database (locked)."""
     monitor = state.monitor
     monitor.ensure_schema()
-    with monitor.lock():
-        stats = monitor.housekeeping()
+    stats = monitor.housekeeping()
     click.echo(f"{stats['raw_html_pruned']} raw pages pruned; database {stats['compacted']} "
                f"in {stats['seconds']}s")

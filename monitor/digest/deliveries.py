@@ -1,68 +1,157 @@
-"""The ``deliveries`` table: one row per (digest, subscriber), written before and after each send.
+"""The ``deliveries`` table: one row per (digest, subscriber), claimed before and finished after each send.
 
 Statuses: "sending" is written (and committed) just before a message is handed to the SMTP server,
 "sent" or "failed"/"rejected" just after. A run only mails subscribers whose row is missing or
-"failed" (temporary failures that ran out of attempts); "sent" and "rejected" (permanent 5xx) are final
-until ``resend``. A row still "sending" means a run died between handing the message over and
-recording the answer: the message may well have been delivered, so it is NOT sent again automatically
-(at most once); it is reported as uncertain and ``--resend --to ADDRESS`` forces it.
+"failed" (temporary failures that ran out of attempts, or a run stopped by a refusal of the session);
+"sent" and "rejected" (a 5xx for that recipient) are final until ``resend``. A row still "sending" means
+a run died between handing the message over and recording the answer, or the server's answer after the
+message was lost: the message may well have been delivered, so it is NOT sent again automatically (at
+most once); it is reported as uncertain and ``--resend --to ADDRESS`` forces it.
+
+**Claiming is atomic.** A run wins a delivery with one conditional statement that only one process can
+win, whatever locks are held: ``INSERT … ON CONFLICT DO NOTHING`` for a subscriber with no row, or
+``UPDATE … WHERE status = <what the run saw> AND message_id IS <what the run saw>`` for a row it saw
+(the Message-ID changes at every claim, so it doubles as a version number). The loser skips that
+subscriber; the winner alone finishes the row (``finish`` matches on its own Message-ID).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..store.models import Delivery, Subscriber
 
-SENDING, SENT, FAILED, REJECTED = "sending", "sent", "failed", "rejected"
+PENDING, SENDING, SENT, FAILED, REJECTED = "pending", "sending", "sent", "failed", "rejected"
 #: Statuses after which a run has nothing left to do for that subscriber.
 FINAL = (SENT, REJECTED, SENDING)
 
 
-def statuses(session: Session, digest_id: int) -> dict[int, str]:
-    rows = session.execute(select(Delivery.subscriber_id, Delivery.status)
+@dataclass(frozen=True)
+class Seen:
+    """A delivery row as a run saw it when planning (what its claim must still find)."""
+
+    status: str
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed delivery, recorded by ``finish``."""
+
+    subscriber_id: int
+    message_id: str
+    status: str
+    error: str | None = None
+
+
+def seen(session: Session, digest_id: int) -> dict[int, Seen]:
+    rows = session.execute(select(Delivery.subscriber_id, Delivery.status, Delivery.message_id)
                            .where(Delivery.digest_id == digest_id))
-    return {subscriber_id: status for subscriber_id, status in rows}
+    return {subscriber_id: Seen(status, message_id) for subscriber_id, status, message_id in rows}
+
+
+def statuses(session: Session, digest_id: int) -> dict[int, str]:
+    return {subscriber_id: row.status for subscriber_id, row in seen(session, digest_id).items()}
+
+
+def active_subscribers(session: Session) -> list[Subscriber]:
+    query = select(Subscriber).where(Subscriber.active.is_(True)).order_by(Subscriber.id)
+    return list(session.scalars(query))
+
+
+def plan(active: Iterable[Subscriber], done: dict[int, Seen], *,
+         resend: bool) -> tuple[list[Subscriber], list[Subscriber]]:
+    """(subscribers to mail now, those left alone because their delivery is uncertain). Pure."""
+    active = list(active)
+    if resend:
+        return active, []
+    todo = [s for s in active if s.id not in done or done[s.id].status not in FINAL]
+    uncertain = [s for s in active if s.id in done and done[s.id].status == SENDING]
+    return todo, uncertain
 
 
 def to_send(session: Session, digest_id: int, *, resend: bool) -> tuple[list[Subscriber], list[Subscriber]]:
     """(active subscribers to mail now, those left alone because their delivery is uncertain)."""
-    done = statuses(session, digest_id)
-    active = list(session.scalars(select(Subscriber).where(Subscriber.active.is_(True))
-                                  .order_by(Subscriber.id)))
-    if resend:
-        return active, []
-    todo = [s for s in active if done.get(s.id) not in FINAL]
-    uncertain = [s for s in active if done.get(s.id) == SENDING]
-    return todo, uncertain
+    return plan(active_subscribers(session), seen(session, digest_id), resend=resend)
 
 
-def mark_sending(session: Session, digest_id: int, subscriber_id: int, message_id: str,
-                 now: datetime) -> None:
-    row = session.scalar(select(Delivery).where(Delivery.digest_id == digest_id,
-                                                Delivery.subscriber_id == subscriber_id))
-    if row is None:
-        row = Delivery(digest_id=digest_id, subscriber_id=subscriber_id, attempts=0)
-        session.add(row)
-    row.status, row.message_id, row.started_at, row.last_error = SENDING, message_id, now, None
-    row.attempts = (row.attempts or 0) + 1
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery)
 
 
-def mark_done(session: Session, digest_id: int, subscriber_id: int, status: str, *, now: datetime,
-              error: str | None = None) -> None:
-    row = session.scalar(select(Delivery).where(Delivery.digest_id == digest_id,
-                                                Delivery.subscriber_id == subscriber_id))
-    if row is None:  # the row was deleted meanwhile (subscriber removed): nothing to record
-        return
-    row.status, row.last_error = status, error
-    if status == SENT:
-        row.sent_at = now
+def claim(session: Session, digest_id: int, subscriber_id: int, message_id: str, *, now: datetime,
+          expected: Seen | None) -> bool:
+    """Mark the delivery "sending" with ``message_id`` if it is still as ``expected``; True when won.
+
+    ``expected`` None: the run saw no row, so it inserts one (a concurrent run that inserted first wins).
+    """
+    if expected is None:
+        statement = _insert(session).values(
+            digest_id=digest_id, subscriber_id=subscriber_id, status=SENDING, attempts=1,
+            message_id=message_id, started_at=now, last_error=None,
+        ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
+        return bool(session.execute(statement).rowcount)
+    statement = (update(Delivery)
+                 .where(Delivery.digest_id == digest_id, Delivery.subscriber_id == subscriber_id,
+                        Delivery.status == expected.status,
+                        Delivery.message_id.is_not_distinct_from(expected.message_id))
+                 .values(status=SENDING, message_id=message_id, started_at=now, last_error=None,
+                         attempts=Delivery.attempts + 1)
+                 .execution_options(synchronize_session=False))
+    return bool(session.execute(statement).rowcount)
+
+
+def finish(session: Session, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
+    """Record each outcome on the row its run claimed (matched by Message-ID; a removed subscriber's row
+    is simply gone). An uncertain outcome keeps the row "sending" and stores why."""
+    for outcome in outcomes:
+        values: dict[str, object] = {"status": outcome.status, "last_error": outcome.error}
+        if outcome.status == SENT:
+            values["sent_at"] = now
+        session.execute(update(Delivery)
+                        .where(Delivery.digest_id == digest_id,
+                               Delivery.subscriber_id == outcome.subscriber_id,
+                               Delivery.message_id == outcome.message_id)
+                        .values(**values).execution_options(synchronize_session=False))
+
+
+def still_sending(session: Session, digest_id: int, subscriber_ids: Iterable[int]) -> dict[int, Seen]:
+    """The rows among ``subscriber_ids`` still "sending" (to tell a dead run from one still at work)."""
+    ids = list(subscriber_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Delivery.subscriber_id, Delivery.status, Delivery.message_id)
+                           .where(Delivery.digest_id == digest_id, Delivery.subscriber_id.in_(ids),
+                                  Delivery.status == SENDING))
+    return {subscriber_id: Seen(status, message_id) for subscriber_id, status, message_id in rows}
+
+
+def uncertain_rows(session: Session, digest_id: int) -> list[tuple[str, str | None]]:
+    """(address, reason) of every active subscriber whose delivery of this digest is uncertain."""
+    rows = session.execute(select(Subscriber.email, Delivery.last_error)
+                           .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+                           .where(Delivery.digest_id == digest_id, Delivery.status == SENDING,
+                                  Subscriber.active.is_(True))
+                           .order_by(Subscriber.email))
+    return [(email, error) for email, error in rows]
 
 
 def nothing_left(session: Session, digest_id: int) -> bool:
     """Every active subscriber's delivery is final (sent, rejected or uncertain)."""
     todo, _ = to_send(session, digest_id, resend=False)
     return not todo
+
+
+def describe_uncertain(address: str, why: str | None, week: str | None) -> str:
+    """How every command and the daemon name an uncertain delivery, and how to settle it."""
+    why = (why or "").removeprefix(f"{address}: ") or "an earlier run stopped while sending"
+    which = f"--week {week}" if week else "--since … --until …"
+    return (f"uncertain delivery to {address}: {why}; it may have been delivered (not sent again; "
+            f"check with them, then `monitor digest {which} --resend --to {address}` sends it once more)")

@@ -8,6 +8,7 @@ configuration), the week and counts, and every header value still passes through
 from __future__ import annotations
 
 import email.policy
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -16,7 +17,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import quote
 
 from ..errors import DeliveryError
-from ..text import one_line
+from ..text import has_control, one_line
 from . import i18n
 from .model import local_date
 from .window import Window
@@ -67,6 +68,15 @@ def list_unsubscribe(from_: str, token: str, url_template: str) -> str:
     return one_line(", ".join(values), 900)
 
 
+def list_id(title: str, from_: str) -> str:
+    """RFC 2919 ``List-Id``: the watch's title and a label made of the sender's address
+    (``"Russia–North Korea watch" <watch.example.org>``), stable across weeks so filters keep working."""
+    local, domain = sender_address(from_).rsplit("@", 1)
+    label = re.sub(r"[^A-Za-z0-9-]+", "-", local).strip("-") or "digest"
+    phrase = re.sub(r'["\\<>]', "", one_line(title, 100))
+    return f'"{phrase}" <{label}.{domain.lower()}>' if phrase else f"<{label}.{domain.lower()}>"
+
+
 def _recipient(email: str, name: str) -> Address | str:
     try:
         return Address(display_name=one_line(name, 100), addr_spec=email) if name else email
@@ -74,8 +84,18 @@ def _recipient(email: str, name: str) -> Address | str:
         return email
 
 
+def check_headers(message: EmailMessage) -> None:
+    """Refuse a message whose header values hold a control character once encoded words are decoded
+    (CPython re-folds a decoded CR LF onto the wire: CVE-2024-6923). Subscribers and the sender are
+    checked when stored or configured; this is the last guard before the wire."""
+    for name, value in message.items():
+        if has_control(str(value)):
+            raise DeliveryError(f"{name} header holds a control character: {str(value)!r}")
+
+
 def build_message(parts: Parts, *, from_: str, to_email: str, to_name: str = "", token: str,
-                  unsubscribe_url: str = "", now: datetime, lang: str = "en") -> EmailMessage:
+                  unsubscribe_url: str = "", now: datetime, lang: str = "en",
+                  list_id: str = "") -> EmailMessage:
     """One subscriber's message: text and HTML alternatives, Date, Message-ID, List-Unsubscribe."""
     message = EmailMessage(policy=POLICY)
     message["Subject"] = one_line(parts.subject, SUBJECT_LIMIT)
@@ -86,7 +106,10 @@ def build_message(parts: Parts, *, from_: str, to_email: str, to_name: str = "",
     message["List-Unsubscribe"] = list_unsubscribe(from_, token, unsubscribe_url)
     if unsubscribe_url:  # one-click (RFC 8058) needs an https URL to POST to
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if list_id:
+        message["List-Id"] = list_id
     message["Auto-Submitted"] = "auto-generated"
+    check_headers(message)
     message.set_content(parts.text, subtype="plain", charset="utf-8")
     message.add_alternative(parts.html, subtype="html", charset="utf-8")
     message["Content-Language"] = i18n.check_lang(lang)  # after set_content, which drops Content-* headers
