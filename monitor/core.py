@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,8 +146,12 @@ class Monitor:
                 "counts": {
                     "articles": count_articles(session),
                     "baseline": count_articles(session, baseline=True),
-                    "relevant": int(session.scalar(select(func.count()).select_from(Article)
-                                                   .where(Article.relevant.is_(True))) or 0),
+                    # Counted as `fetch` and `analyze` count them: relevant originals, copies apart.
+                    "relevant": int(session.scalar(select(func.count()).select_from(Article).where(
+                        Article.relevant.is_(True), Article.duplicate_of.is_(None),
+                        Article.is_baseline.is_(False))) or 0),
+                    "copies": int(session.scalar(select(func.count()).select_from(Article).where(
+                        Article.duplicate_of.is_not(None), Article.is_baseline.is_(False))) or 0),
                     "stories": int(session.scalar(select(func.count()).select_from(Story)) or 0),
                     "feeds": len(feeds),
                     "subscribers": int(session.scalar(select(func.count()).select_from(Subscriber)
@@ -162,8 +166,34 @@ class Monitor:
                 "last_fetch": last_run("fetch"),
                 "last_digest": None if last_digest is None else {
                     "week": last_digest.week, "since": iso(last_digest.since),
-                    "until": iso(last_digest.until), "created": iso(last_digest.created_at)},
+                    "until": iso(last_digest.until), "created": iso(last_digest.created_at),
+                    "deliveries": self._delivery_counts(session, last_digest.id)},
+                "next_digest": self._next_digest(),
+                "smtp": {"configured": bool(self.config.smtp.host and self.config.smtp.from_),
+                         "host": self.config.smtp.host or None, "port": self.config.smtp.port,
+                         "from": self.config.smtp.from_ or None},
             }
+
+    @staticmethod
+    def _delivery_counts(session: Any, digest_id: int) -> dict[str, Any]:
+        """Sent, failed, rejected and uncertain deliveries of one digest, naming the uncertain ones."""
+        counts = {status: 0 for status in ("sent", "failed", "rejected", "uncertain")}
+        for status in deliveries.statuses(session, digest_id).values():
+            key = "uncertain" if status == deliveries.SENDING else status
+            counts[key] = counts.get(key, 0) + 1
+        rows = deliveries.uncertain_rows(session, digest_id)
+        return {**counts, "uncertain_addresses": [{"email": a, "reason": why} for a, why in rows]}
+
+    def _next_digest(self) -> dict[str, Any]:
+        """The next weekly digest: its week and when it is due (``once``/the daemon send it then)."""
+        now = self.clock()
+        window = self.default_window(now)
+        due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
+        mailing = bool(self.config.smtp.host)
+        if due_at <= now and (self.digest_sent(window) if mailing else self._digest_built(window)):
+            window = self.default_window(window.until + (window.until - window.since) + timedelta(days=1))
+            due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
+        return {"week": window.label, "due": iso(due_at)}
 
 
     # -- ingest (issue 3) -------------------------------------------------------------------------------
@@ -437,7 +467,8 @@ class Monitor:
         if now < due_at:
             return DigestOutcome(window.label, "not-due", due_at)
         if mailing and self.digest_sent(window):
-            return DigestOutcome(window.label, "already-sent", due_at)
+            return DigestOutcome(window.label, "already-sent", due_at,
+                                 uncertain=tuple(self.uncertain_deliveries(window)))
         if not mailing and self._digest_built(window):
             return DigestOutcome(window.label, "already-built", due_at)
         digest = self.build_digest(window)
@@ -448,7 +479,18 @@ class Monitor:
             return DigestOutcome(window.label, "skipped-empty", due_at)
         failed = tuple(address for address, _ in [*report.failed, *report.rejected])
         return DigestOutcome(window.label, "sent" if report.ok else "send-failed", due_at,
-                             sent=len(report.sent), failed=failed, files=dict(digest.files))
+                             sent=len(report.sent), failed=failed, files=dict(digest.files),
+                             uncertain=tuple(self.uncertain_deliveries(window)))
+
+    def uncertain_deliveries(self, window: Window) -> list[tuple[str, str]]:
+        """(address, why) of each delivery of this window's digest that may or may not have arrived."""
+        with self.db.session(read_only=True) as session:
+            digest_id = session.scalar(select(Digest.id).where(Digest.since == window.since,
+                                                               Digest.until == window.until))
+            if digest_id is None:
+                return []
+            return [(address, why or "an earlier run stopped while sending")
+                    for address, why in deliveries.uncertain_rows(session, digest_id)]
 
     def _digest_built(self, window: Window) -> bool:
         with self.db.session(read_only=True) as session:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..config import load_config
-from ..core import Monitor
 from ..types import LoadResult
+
+if TYPE_CHECKING:  # the library is imported when a command first needs it (`--help` stays fast)
+    from ..core import Monitor
 
 
 class Context:
@@ -25,6 +27,8 @@ class Context:
     @property
     def monitor(self) -> Monitor:
         if self._monitor is None:
+            from ..core import Monitor
+
             self._monitor = Monitor(load_config(self.config_path))
         return self._monitor
 
@@ -141,8 +145,22 @@ def status(state: Context, as_json: bool) -> None:
     click.echo("counts:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
     fetch = info["last_fetch"]
     click.echo(f"last fetch:  {fetch['finished'] or fetch['started'] if fetch else 'never'}")
+    from ..digest.deliveries import describe_uncertain
+
     digest = info["last_digest"]
-    click.echo(f"last digest: {digest['week'] or digest['since'] if digest else 'never'}")
+    if digest:
+        d = digest["deliveries"]
+        click.echo(f"last digest: {digest['week'] or digest['since']}: {d['sent']} sent, "
+                   f"{d['failed']} failed, {d['rejected']} refused, {d['uncertain']} uncertain")
+        for row in d["uncertain_addresses"]:
+            say_warning(describe_uncertain(row["email"], row["reason"], digest["week"]))
+    else:
+        click.echo("last digest: never")
+    upcoming = info["next_digest"]
+    click.echo(f"next digest: {upcoming['week']} due {upcoming['due']} UTC")
+    smtp = info["smtp"]
+    click.echo(f"smtp:        {smtp['host']}:{smtp['port']} from {smtp['from']}" if smtp["configured"]
+               else "smtp:        not configured (digests are written to files only)")
     for feed in info["feeds"]:
         health = "ok" if not feed["consecutive_failures"] else f"failing x{feed['consecutive_failures']}"
         if not feed["enabled"]:

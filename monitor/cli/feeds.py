@@ -86,7 +86,7 @@ def feeds_check(state: Context, as_json: bool) -> None:
               help="Only store the new articles; leave relevance, duplicates and stories for later.")
 @pass_ctx
 def fetch(state: Context, force: bool, as_json: bool, no_analyze: bool) -> None:
-    """Poll due feeds, store new articles and analyse them (exit 0 even when some feeds failed)."""
+    """Poll due feeds, store new articles and analyze them (exit 0 even when some feeds failed)."""
     state.monitor.ensure_schema()
     summary = state.monitor.fetch(progress=not as_json, force=force)
     analyzed = None if no_analyze else state.monitor.analyze()
@@ -116,7 +116,7 @@ def ingest(state: Context, targets: tuple[str, ...]) -> None:
 @cli.command()
 @pass_ctx
 def reprocess(state: Context) -> None:
-    """Re-extract every article from its stored page and re-analyse everything (no network)."""
+    """Re-extract every article from its stored page and re-analyze everything (no network)."""
     state.monitor.ensure_schema()
     click.echo(f"{state.monitor.reprocess()} articles re-extracted")
     click.echo(state.monitor.analyze(reset=True).line())

@@ -78,6 +78,8 @@ def list_id(title: str, from_: str) -> str:
 
 
 def _recipient(email: str, name: str) -> Address | str:
+    if has_control(name):  # stored before names were checked: the bare address, never a broken header
+        return email
     try:
         return Address(display_name=one_line(name, 100), addr_spec=email) if name else email
     except (ValueError, IndexError):

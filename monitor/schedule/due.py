@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..config import parse_hhmm
+from ..digest.deliveries import describe_uncertain
 
 
 def digest_due_at(until: datetime, tz_name: str, at: str) -> datetime:
@@ -41,6 +42,12 @@ class DigestOutcome:
     sent: int = 0
     failed: tuple[str, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
+    #: (address, why) of deliveries of this week that may or may not have arrived (never re-sent
+    #: automatically): ``monitor once`` exits 3 while there is one.
+    uncertain: tuple[tuple[str, str], ...] = ()
+
+    def uncertain_lines(self) -> list[str]:
+        return [describe_uncertain(address, why, self.week) for address, why in self.uncertain]
 
     def line(self) -> str:
         text = {
@@ -52,11 +59,14 @@ class DigestOutcome:
             "skipped-empty": "nothing new: not sent (digest.skip_empty)",
             "send-failed": f"sent to {self.sent}, failed for {len(self.failed)}: {', '.join(self.failed)}",
         }.get(self.action, self.action)
+        if self.uncertain:
+            text += f"; {len(self.uncertain)} uncertain: {', '.join(a for a, _ in self.uncertain)}"
         return f"digest {self.week}: {text}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"week": self.week, "action": self.action, "sent": self.sent, "failed": list(self.failed),
-                "files": {k: str(v) for k, v in self.files.items()}}
+                "files": {k: str(v) for k, v in self.files.items()},
+                "uncertain": [{"email": a, "reason": why} for a, why in self.uncertain]}
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,11 @@ class OnceReport:
     @property
     def ok(self) -> bool:
         return self.digest.action != "send-failed"
+
+    @property
+    def unresolved(self) -> bool:
+        """A delivery of the week may or may not have arrived: an operator must look."""
+        return bool(self.digest.uncertain)
 
     def lines(self) -> list[str]:
         analyzed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.analyze.items())

@@ -108,7 +108,7 @@ def fetch_job(config_path: str | None) -> None:
     def work(monitor: Monitor) -> str:
         fetched = monitor.fetch()
         analyzed = monitor.analyze()
-        return f"{fetched.line()}; {analyzed.analyzed} analysed, {analyzed.relevant} relevant"
+        return f"{fetched.line()}; {analyzed.analyzed} analyzed, {analyzed.relevant} relevant"
 
     _run("fetch", config_path, work)
 
@@ -116,7 +116,10 @@ def fetch_job(config_path: str | None) -> None:
 def digest_job(config_path: str | None) -> None:
     def work(monitor: Monitor) -> str:
         monitor.analyze()
-        return monitor.weekly_digest().line()
+        outcome = monitor.weekly_digest()
+        for line in outcome.uncertain_lines():  # to the journal, where the operator looks
+            log.warning("digest: %s", line)
+        return outcome.line()
 
     _run("digest", config_path, work)
 
