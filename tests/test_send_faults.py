@@ -227,15 +227,22 @@ def test_two_senders_without_the_lock_never_both_send_one(
     handler.delay = 0.01
     config = _cli_config(write_config, port, 20)
     data = json.dumps(sample_data(), default=str)
+    with Monitor(load_config(config), clock=lambda: NOW) as setup:  # the digest exists before both start
+        _build(setup)
     env = {**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")}
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     procs = [subprocess.Popen([sys.executable, "-c", _UNLOCKED_SENDER, str(config), data], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+                              text=True, **pipes) for _ in range(2)]
     for proc in procs:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", proc.stderr
-    outputs = [proc.communicate("go\n", timeout=PATIENCE_SECONDS) for proc in procs]
+    for proc in procs:  # release both before waiting for either
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = [proc.communicate(timeout=PATIENCE_SECONDS) for proc in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     reports = [json.loads(out.splitlines()[-1]) for out, _ in outputs]
     _each_once(handler, 20)
     assert sum(len(r["sent"]) for r in reports) == 20
     assert all(r["uncertain"] == [] for r in reports)  # no false "an earlier run stopped while sending"
+    assert all(r["sent"] for r in reports)  # both really sent side by side, each its own share

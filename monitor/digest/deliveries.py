@@ -96,16 +96,18 @@ def claim(session: Session, digest_id: int, subscriber_id: int, message_id: str,
         statement = _insert(session).values(
             digest_id=digest_id, subscriber_id=subscriber_id, status=SENDING, attempts=1,
             message_id=message_id, started_at=now, last_error=None,
-        ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
-        return bool(session.execute(statement).rowcount)
+        ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"]).returning(Delivery.id)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT whatever happened.
+        return session.execute(statement).first() is not None
     statement = (update(Delivery)
                  .where(Delivery.digest_id == digest_id, Delivery.subscriber_id == subscriber_id,
                         Delivery.status == expected.status,
                         Delivery.message_id.is_not_distinct_from(expected.message_id))
                  .values(status=SENDING, message_id=message_id, started_at=now, last_error=None,
                          attempts=Delivery.attempts + 1)
+                 .returning(Delivery.id)
                  .execution_options(synchronize_session=False))
-    return bool(session.execute(statement).rowcount)
+    return session.execute(statement).first() is not None
 
 
 def finish(session: Session, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
