@@ -193,7 +193,7 @@ class Monitor:
         if due_at <= now and (self.digest_sent(window) if mailing else self._digest_built(window)):
             window = self.default_window(window.until + (window.until - window.since) + timedelta(days=1))
             due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
-        return {"week": window.label, "due": iso(due_at)}
+        return {"week": window.label, "due": iso(due_at), "overdue": due_at <= now}
 
 
     # -- ingest (issue 3) -------------------------------------------------------------------------------

@@ -246,3 +246,53 @@ def test_two_senders_without_the_lock_never_both_send_one(
     assert sum(len(r["sent"]) for r in reports) == 20
     assert all(r["uncertain"] == [] for r in reports)  # no false "an earlier run stopped while sending"
     assert all(r["sent"] for r in reports)  # both really sent side by side, each its own share
+
+
+# -- uncertain deliveries are named by once, the daemon and status --------------------------------------
+
+
+def test_once_names_an_uncertain_delivery_and_exits_3_until_it_is_resolved(
+        write_config: Callable[..., Path], scripted: ScriptedSmtp, capsys: pytest.CaptureFixture) -> None:
+    from monitor.schedule.jobs import digest_job
+
+    config = write_config({"smtp": smtp_table(scripted.port), "feeds": [], "digest": {"time": "00:00"},
+                           "watch": {"seeds_dir": str(Path.cwd() / "no-seeds")}})
+    with Monitor(load_config(config)) as setup:
+        setup.init()
+        for address in ("ann@example.org", "bob@example.org"):
+            setup.add_subscriber(address)
+        week = setup.default_window().label
+    scripted.dot["ann@example.org"] = "drop"
+    assert main(["--config", str(config), "once"]) == EXIT_UNCERTAIN
+    out, err = capsys.readouterr()
+    assert f"digest {week}: sent to 1 subscribers; 1 uncertain: ann@example.org" in out
+    assert ("monitor: warning: uncertain delivery to ann@example.org: no answer after the message was "
+            "handed over") in err
+    assert main(["--config", str(config), "once"]) == EXIT_UNCERTAIN  # still unresolved: still said
+    out, err = capsys.readouterr()
+    assert "already sent; 1 uncertain: ann@example.org" in out and "uncertain delivery to ann" in err
+    import logging
+
+    journal: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: journal.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("monitor.schedule").addHandler(handler)
+    try:
+        digest_job(str(config))  # the daemon's weekly job says it in the journal
+    finally:
+        logging.getLogger("monitor.schedule").removeHandler(handler)
+    assert any("uncertain delivery to ann@example.org" in line for line in journal), journal
+
+    assert main(["--config", str(config), "status"]) == 0
+    out, err = capsys.readouterr()
+    assert f"last digest: {week}: 1 sent, 0 failed, 0 refused, 1 uncertain" in out
+    assert f"smtp:        127.0.0.1:{scripted.port} from Watch <watch@example.org>" in out
+    assert "next digest: " in out and "uncertain delivery to ann@example.org" in err
+    assert scripted.handed_over.count("ann@example.org") == 1  # never sent again on its own
+
+    # The operator checks with Ann, then forces her copy: resolved, and `once` is content again.
+    assert main(["--config", str(config), "digest", "--week", week, "--resend", "--to",
+                 "ann@example.org"]) == 0
+    assert main(["--config", str(config), "once"]) == 0
+    assert scripted.handed_over.count("ann@example.org") == 2
+    assert len(scripted.received_by("bob@example.org")) == 1

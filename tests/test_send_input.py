@@ -157,3 +157,41 @@ def test_verbose_does_not_show_migration_steps(write_config: Callable[..., Path]
     assert _cli(config, "-v", "status") == 0
     err = capsys.readouterr().err
     assert "alembic" not in err.lower() and "Running upgrade" not in err
+
+
+def test_status_counts_as_analyze_counts_and_says_what_comes_next(
+        write_config: Callable[..., Path], capsys: pytest.CaptureFixture) -> None:
+    from datetime import datetime
+
+    from test_digest_cli import EVAL_SET
+
+    from monitor.store.articles import save_article
+    from monitor.text import url_article_id
+    from monitor.types import NewArticle
+
+    config = write_config({"digest": {"time": "08:00", "weekday": "monday"}})
+    with Monitor(load_config(config), clock=lambda: NOW) as monitor:
+        monitor.ensure_schema()
+        for line in EVAL_SET.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            url = f"https://news.example/{row['id']}"
+            with monitor.db.session() as session:
+                save_article(session, NewArticle(id=url_article_id(url), url=url, title=row["title"],
+                                                 text=row["text"], source=row["source"], lang=row["lang"],
+                                                 published_at=datetime.fromisoformat(row["published"])),
+                             now=NOW)
+        summary = monitor.analyze()
+        counts = monitor.status()["counts"]
+        assert summary.duplicates > 0  # the set holds copies: they must not count as relevant twice
+        assert (counts["relevant"], counts["copies"]) == (summary.relevant, summary.duplicates)
+        info = monitor.status()
+        # NOW is Saturday 21 November 2026: the week of 9 November was due on Monday 16 at 08:00 UTC and
+        # is not written yet; once it is, the next is the week of 16 November, due on Monday 23.
+        assert info["next_digest"] == {"week": "2026-W46", "due": "2026-11-16T08:00:00", "overdue": True}
+        assert info["smtp"]["configured"] is False
+        assert monitor.weekly_digest().action == "written"
+        assert monitor.status()["next_digest"] == {"week": "2026-W47", "due": "2026-11-23T08:00:00",
+                                                   "overdue": False}
+    assert _cli(config, "status") == 0
+    out = capsys.readouterr().out
+    assert "smtp:        not configured" in out and "next digest: " in out

@@ -157,7 +157,9 @@ def status(state: Context, as_json: bool) -> None:
     else:
         click.echo("last digest: never")
     upcoming = info["next_digest"]
-    click.echo(f"next digest: {upcoming['week']} due {upcoming['due']} UTC")
+    when = "due now (since" if upcoming["overdue"] else "due"
+    click.echo(f"next digest: {upcoming['week']} {when} {upcoming['due']} UTC"
+               + (")" if upcoming["overdue"] else ""))
     smtp = info["smtp"]
     click.echo(f"smtp:        {smtp['host']}:{smtp['port']} from {smtp['from']}" if smtp["configured"]
                else "smtp:        not configured (digests are written to files only)")
