@@ -195,3 +195,33 @@ def test_status_counts_as_analyze_counts_and_says_what_comes_next(
     assert _cli(config, "status") == 0
     out = capsys.readouterr().out
     assert "smtp:        not configured" in out and "next digest: " in out
+
+
+@pytest.mark.parametrize("name", ["", "Ann", "Zoé Lefèvre", 'Dr. O\'Brien, "Bob"', "=?utf-8?q?Ren=C3=A9?="])
+def test_a_spliced_message_is_the_message_built_in_full(monitor: Monitor, name: str) -> None:
+    """Sending renders once per language and splices each subscriber in: what they get must be exactly
+    what building their message from scratch gives (headers, both parts, their own token)."""
+    from email import message_from_bytes, policy
+
+    from monitor.digest.pipeline import _Templates
+
+    pipeline = DigestPipeline(monitor.config, monitor.db, monitor.clock)
+    digest = pipeline.build(monitor.window_for_week("2026-W46"), sample_data())
+    monitor.add_subscriber("ann@example.org", name=name, lang="fr")
+    with monitor.db.session(read_only=True) as session:
+        subscriber = session.query(Subscriber).one()
+        session.expunge(subscriber)
+    wire, message_id = _Templates(pipeline, digest).message(subscriber)
+    assert isinstance(wire, bytes)  # spliced, not built in full
+    spliced = message_from_bytes(wire, policy=policy.default)
+    built = pipeline.message(digest, email=subscriber.email, name=subscriber.name, lang="fr",
+                             token=subscriber.token)
+    wire_policy = built.policy.clone(linesep="\r\n")
+    full = message_from_bytes(built.as_bytes(policy=wire_policy), policy=policy.default)
+    assert spliced["Message-ID"] == message_id != full["Message-ID"]
+    keys = [k for k in full if k not in ("Message-ID", "Content-Type")]
+    assert [(k, str(spliced[k])) for k in keys] == [(k, str(full[k])) for k in keys]
+    for kind in ("plain", "html"):  # both as they go over the wire
+        assert spliced.get_body((kind,)).get_content() == full.get_body((kind,)).get_content()
+    assert subscriber.token in spliced.get_body(("plain",)).get_content()
+    assert "TOKENSLOT" not in wire.decode("utf-8") and "template.invalid" not in wire.decode("utf-8")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..digest.deliveries import describe_uncertain
-from ..digest.pipeline import SendReport, StoredDigest
-from ..digest.window import Window
 from ..errors import ConfigError, InputError
 from .base import EXIT_UNCERTAIN, Context, cli, pass_ctx, say_error, say_warning
+
+if TYPE_CHECKING:  # the digest stage is imported when a command runs (`--help` stays fast)
+    from ..digest.pipeline import SendReport, StoredDigest
+    from ..digest.window import Window
 
 FORMATS = ("html", "text", "json", "eml")
 
@@ -46,6 +48,8 @@ def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None, 
 
 
 def _report(report: SendReport, window: Window) -> None:
+    from ..digest.deliveries import describe_uncertain
+
     if report.skipped_empty:
         click.echo("nothing new this week and digest.skip_empty is set: nothing sent")
         return

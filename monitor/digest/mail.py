@@ -116,3 +116,45 @@ def build_message(parts: Parts, *, from_: str, to_email: str, to_name: str = "",
     message.add_alternative(parts.html, subtype="html", charset="utf-8")
     message["Content-Language"] = i18n.check_lang(lang)  # after set_content, which drops Content-* headers
     return message
+
+
+#: Stand-ins in a message template, replaced per subscriber (none can occur in a digest by chance).
+TEMPLATE_TO = "to-slot@template.invalid"
+TEMPLATE_MSGID = "<msgid-slot@template.invalid>"
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_WIRE_POLICY = POLICY.clone(linesep="\r\n")
+
+
+class MessageTemplate:
+    """One language's message serialised once, with stand-ins for what differs per subscriber (the To
+    header, the Message-ID, the unsubscribe token); ``wire`` fills them in with byte replacements.
+
+    Splicing is exact only when each stand-in survives serialisation verbatim (8bit bodies, short lines):
+    the constructor checks that, and ``wire`` returns None when it cannot splice (a token outside the
+    URL-safe alphabet, a template whose bodies were encoded), so the caller builds that message in full.
+    """
+
+    def __init__(self, message: EmailMessage, token_slot: str) -> None:
+        """``message``: the full message built for ``TEMPLATE_TO`` with ``token_slot`` as the token."""
+        self.slot = token_slot
+        self.domain = sender_address(str(message["From"])).rsplit("@", 1)[1]
+        del message["Message-ID"]
+        message["Message-ID"] = TEMPLATE_MSGID
+        self.wire = message.as_bytes(policy=_WIRE_POLICY)
+        expected = sum(str(v).count(token_slot) for _, v in message.items()) + sum(
+            part.get_content().count(token_slot) for part in message.iter_parts())
+        self.usable = (self.wire.count(token_slot.encode()) == expected
+                       and self.wire.count(b"\r\nTo: " + TEMPLATE_TO.encode() + b"\r\n") == 1
+                       and self.wire.count(TEMPLATE_MSGID.encode()) == 1)
+
+    def message_id(self) -> str:
+        return make_msgid(domain=self.domain)
+
+    def splice(self, *, email: str, name: str, token: str, message_id: str) -> bytes | None:
+        """The wire bytes (CRLF) of this subscriber's message, or None when it must be built in full."""
+        if not self.usable or not _TOKEN_CHARS.fullmatch(token):
+            return None
+        to_line = _WIRE_POLICY.fold_binary(*_WIRE_POLICY.header_store_parse("To", _recipient(email, name)))
+        return (self.wire.replace(b"To: " + TEMPLATE_TO.encode() + b"\r\n", to_line, 1)
+                .replace(TEMPLATE_MSGID.encode(), message_id.encode(), 1)
+                .replace(self.slot.encode(), token.encode()))

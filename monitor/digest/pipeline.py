@@ -33,7 +33,7 @@ from ..store.models import Feed, Run, Subscriber
 from ..store.subscribers import find, normalise_address
 from ..text import one_line
 from . import archive, deliveries
-from .mail import Parts, build_message, list_id, sender_address, subject
+from .mail import TEMPLATE_TO, MessageTemplate, Parts, build_message, list_id, sender_address, subject
 from .model import DigestView, FailingFeed, build_view, count, is_empty
 from .render import Unsubscribe, render_html, render_text
 from .smtp import REJECTED, SENT, UNCERTAIN, Handover, Sleep, SmtpSender
@@ -57,7 +57,6 @@ PREVIEW_TOKEN = "preview"
 #: (``secrets.token_urlsafe``), which neither HTML escaping nor URL quoting changes, so a plain string
 #: replacement gives exactly what rendering with the real token would.
 TOKEN_SLOT = "TOKENSLOT0000000000000000000000000"
-_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 #: Why a delivery found "sending" is uncertain when the row says nothing more.
 EARLIER_RUN_STOPPED = "an earlier run stopped while sending"
 
@@ -277,8 +276,7 @@ class DigestPipeline:
         pending: list[deliveries.Outcome] = []  # recorded in the same transaction as the next claim
         try:
             for subscriber in todo:
-                message = templates.message(subscriber)
-                message_id = str(message["Message-ID"])
+                message, message_id = templates.message(subscriber)
                 with self.db.session() as session:
                     deliveries.finish(session, digest.id, pending, now=self.clock())
                     pending = []
@@ -315,26 +313,33 @@ class DigestPipeline:
 
 
 class _Templates:
-    """Renders the digest once per language with a placeholder token, then fills in each subscriber's
-    token: the per-subscriber cost is a string replacement and the message headers, not a render."""
+    """Renders and serialises the digest once per language with stand-ins for the recipient, the
+    Message-ID and the token, then splices in each subscriber's (``MessageTemplate``): the per-subscriber
+    cost is a few byte replacements, not a render and a MIME serialisation. A message that cannot be
+    spliced is built in full."""
 
     def __init__(self, pipeline: DigestPipeline, digest: StoredDigest) -> None:
         self.pipeline, self.digest = pipeline, digest
-        self._parts: dict[str, Parts] = {}
+        self._templates: dict[str, MessageTemplate] = {}
 
-    def parts(self, lang: str, token: str) -> Parts:
-        if lang not in self._parts:
-            slot = self.pipeline.unsubscribe_for(TOKEN_SLOT)
-            self._parts[lang] = self.pipeline.parts(self.digest, lang, slot)
-        template = self._parts[lang]
-        if not _TOKEN_ALPHABET.fullmatch(token):  # cannot be spliced safely: render this one in full
-            return self.pipeline.parts(self.digest, lang, self.pipeline.unsubscribe_for(token))
-        return Parts(template.subject, template.text.replace(TOKEN_SLOT, token),
-                     template.html.replace(TOKEN_SLOT, token))
+    def _template(self, lang: str) -> MessageTemplate:
+        if lang not in self._templates:
+            parts = self.pipeline.parts(self.digest, lang, self.pipeline.unsubscribe_for(TOKEN_SLOT))
+            message = self.pipeline._message(parts, email=TEMPLATE_TO, name="", lang=lang, token=TOKEN_SLOT)
+            self._templates[lang] = MessageTemplate(message, TOKEN_SLOT)
+        return self._templates[lang]
 
-    def message(self, subscriber: Subscriber) -> EmailMessage:
-        return self.pipeline._message(self.parts(subscriber.lang, subscriber.token), email=subscriber.email,
-                                      name=subscriber.name, lang=subscriber.lang, token=subscriber.token)
+    def message(self, subscriber: Subscriber) -> tuple[EmailMessage | bytes, str]:
+        """(the message, as wire bytes when spliced, and its Message-ID)."""
+        template = self._template(subscriber.lang)
+        message_id = template.message_id()
+        wire = template.splice(email=subscriber.email, name=subscriber.name, token=subscriber.token,
+                               message_id=message_id)
+        if wire is not None:
+            return wire, message_id
+        full = self.pipeline.message(self.digest, email=subscriber.email, name=subscriber.name,
+                                     lang=subscriber.lang, token=subscriber.token)
+        return full, str(full["Message-ID"])
 
 
 def _note(report: SendReport, address: str, handover: Handover) -> None:
