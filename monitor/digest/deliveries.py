@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -81,47 +82,60 @@ def to_send(session: Session, digest_id: int, *, resend: bool) -> tuple[list[Sub
     return plan(active_subscribers(session), seen(session, digest_id), resend=resend)
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery)
+_TABLE = Delivery.__table__
+#: The claim and finish statements, built once per dialect (a send run executes them for every
+#: subscriber, so they skip the ORM and reuse their compiled form).
+_STATEMENTS: dict[str, dict[str, Any]] = {}
 
 
-def claim(session: Session, digest_id: int, subscriber_id: int, message_id: str, *, now: datetime,
+def _statements(conn: Connection) -> dict[str, Any]:
+    dialect = conn.dialect.name
+    if dialect not in _STATEMENTS:
+        t = _TABLE.c
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        _STATEMENTS[dialect] = {
+            "insert": insert.values(
+                digest_id=bindparam("d"), subscriber_id=bindparam("s"), status=SENDING, attempts=1,
+                message_id=bindparam("m"), started_at=bindparam("now"), last_error=None,
+            ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"]).returning(t.id),
+            "update": (_TABLE.update()
+                       .where(t.digest_id == bindparam("d"), t.subscriber_id == bindparam("s"),
+                              t.status == bindparam("seen_status"),
+                              t.message_id.is_not_distinct_from(bindparam("seen_m")))
+                       .values(status=SENDING, message_id=bindparam("m"), started_at=bindparam("now"),
+                               last_error=None, attempts=t.attempts + 1)
+                       .returning(t.id)),
+            "finish": (_TABLE.update()
+                       .where(t.digest_id == bindparam("d"), t.subscriber_id == bindparam("s"),
+                              t.message_id == bindparam("m"))
+                       .values(status=bindparam("st"), last_error=bindparam("err"),
+                               sent_at=bindparam("sent_at"))),
+        }
+    return _STATEMENTS[dialect]
+
+
+def claim(conn: Connection, digest_id: int, subscriber_id: int, message_id: str, *, now: datetime,
           expected: Seen | None) -> bool:
     """Mark the delivery "sending" with ``message_id`` if it is still as ``expected``; True when won.
 
     ``expected`` None: the run saw no row, so it inserts one (a concurrent run that inserted first wins).
+    Both statements use RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
     """
+    statements = _statements(conn)
+    params: dict[str, Any] = {"d": digest_id, "s": subscriber_id, "m": message_id, "now": now}
     if expected is None:
-        statement = _insert(session).values(
-            digest_id=digest_id, subscriber_id=subscriber_id, status=SENDING, attempts=1,
-            message_id=message_id, started_at=now, last_error=None,
-        ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"]).returning(Delivery.id)
-        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT whatever happened.
-        return session.execute(statement).first() is not None
-    statement = (update(Delivery)
-                 .where(Delivery.digest_id == digest_id, Delivery.subscriber_id == subscriber_id,
-                        Delivery.status == expected.status,
-                        Delivery.message_id.is_not_distinct_from(expected.message_id))
-                 .values(status=SENDING, message_id=message_id, started_at=now, last_error=None,
-                         attempts=Delivery.attempts + 1)
-                 .returning(Delivery.id)
-                 .execution_options(synchronize_session=False))
-    return session.execute(statement).first() is not None
+        return conn.execute(statements["insert"], params).first() is not None
+    params |= {"seen_status": expected.status, "seen_m": expected.message_id}
+    return conn.execute(statements["update"], params).first() is not None
 
 
-def finish(session: Session, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
+def finish(conn: Connection, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
     """Record each outcome on the row its run claimed (matched by Message-ID; a removed subscriber's row
     is simply gone). An uncertain outcome keeps the row "sending" and stores why."""
-    for outcome in outcomes:
-        values: dict[str, object] = {"status": outcome.status, "last_error": outcome.error}
-        if outcome.status == SENT:
-            values["sent_at"] = now
-        session.execute(update(Delivery)
-                        .where(Delivery.digest_id == digest_id,
-                               Delivery.subscriber_id == outcome.subscriber_id,
-                               Delivery.message_id == outcome.message_id)
-                        .values(**values).execution_options(synchronize_session=False))
+    rows = [{"d": digest_id, "s": o.subscriber_id, "m": o.message_id, "st": o.status, "err": o.error,
+             "sent_at": now if o.status == SENT else None} for o in outcomes]
+    if rows:
+        conn.execute(_statements(conn)["finish"], rows)
 
 
 def still_sending(session: Session, digest_id: int, subscriber_ids: Iterable[int]) -> dict[int, Seen]:

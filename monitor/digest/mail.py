@@ -123,6 +123,21 @@ TEMPLATE_TO = "to-slot@template.invalid"
 TEMPLATE_MSGID = "<msgid-slot@template.invalid>"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 _WIRE_POLICY = POLICY.clone(linesep="\r\n")
+#: A display name the email package would write as it is (letters, digits, spaces: an RFC 5322 phrase
+#: of atoms), so the To line can be written directly; anything else goes through the package.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+#: Longest To line written directly (the package folds longer header lines).
+_PLAIN_TO_LIMIT = 78
+
+
+def _to_line(email: str, name: str) -> bytes:
+    """The ``To:`` header line, exactly as the email package would serialise it."""
+    name = one_line(name, 100) if name else ""
+    if not name or _PLAIN_NAME.fullmatch(name):
+        line = f"To: {name} <{email}>" if name else f"To: {email}"
+        if len(line) <= _PLAIN_TO_LIMIT:
+            return line.encode("ascii") + b"\r\n"
+    return _WIRE_POLICY.fold_binary(*_WIRE_POLICY.header_store_parse("To", _recipient(email, name)))
 
 
 class MessageTemplate:
@@ -154,7 +169,7 @@ class MessageTemplate:
         """The wire bytes (CRLF) of this subscriber's message, or None when it must be built in full."""
         if not self.usable or not _TOKEN_CHARS.fullmatch(token):
             return None
-        to_line = _WIRE_POLICY.fold_binary(*_WIRE_POLICY.header_store_parse("To", _recipient(email, name)))
+        to_line = _to_line(email, name)
         return (self.wire.replace(b"To: " + TEMPLATE_TO.encode() + b"\r\n", to_line, 1)
                 .replace(TEMPLATE_MSGID.encode(), message_id.encode(), 1)
                 .replace(self.slot.encode(), token.encode()))

@@ -273,29 +273,34 @@ class DigestPipeline:
         report.already_sent = [s.email for s in active if s.id not in todo_ids
                                and s.id in seen and seen[s.id].status == deliveries.SENT]
         templates = _Templates(self, digest)
+        envelope_from = self._envelope_from
         pending: list[deliveries.Outcome] = []  # recorded in the same transaction as the next claim
-        try:
-            for subscriber in todo:
-                message, message_id = templates.message(subscriber)
-                with self.db.session() as session:
-                    deliveries.finish(session, digest.id, pending, now=self.clock())
-                    pending = []
-                    won = deliveries.claim(session, digest.id, subscriber.id, message_id, now=self.clock(),
-                                           expected=seen.get(subscriber.id))
-                if not won:  # another run claimed it meanwhile: it is theirs to send
-                    report.elsewhere.append(subscriber.email)
-                    continue
-                try:
-                    handover = sender.send(message, subscriber.email, self._envelope_from)
-                except DeliveryError as exc:  # the session or the sender: the delivery stays pending
-                    pending.append(deliveries.Outcome(subscriber.id, message_id, deliveries.FAILED, str(exc)))
-                    raise
-                _note(report, subscriber.email, handover)
-                status = deliveries.SENDING if handover.status == UNCERTAIN else handover.status
-                pending.append(deliveries.Outcome(subscriber.id, message_id, status, handover.reason))
-        finally:
-            with self.db.session() as session:
-                deliveries.finish(session, digest.id, pending, now=self.clock())
+        with self.db.engine.connect() as conn:  # one connection for the run, one commit per delivery
+            try:
+                for subscriber in todo:
+                    message, message_id = templates.message(subscriber)
+                    with conn.begin():  # the last outcome and the next claim together
+                        deliveries.finish(conn, digest.id, pending, now=self.clock())
+                        pending = []
+                        won = deliveries.claim(conn, digest.id, subscriber.id, message_id, now=self.clock(),
+                                               expected=seen.get(subscriber.id))
+                    if not won:  # another run claimed it meanwhile: it is theirs to send
+                        report.elsewhere.append(subscriber.email)
+                        continue
+                    try:
+                        handover = sender.send(message, subscriber.email, envelope_from)
+                    except DeliveryError as exc:  # the session or the sender: the delivery stays pending
+                        pending.append(deliveries.Outcome(subscriber.id, message_id, deliveries.FAILED,
+                                                          str(exc)))
+                        raise
+                    _note(report, subscriber.email, handover)
+                    status = deliveries.SENDING if handover.status == UNCERTAIN else handover.status
+                    pending.append(deliveries.Outcome(subscriber.id, message_id, status, handover.reason))
+            finally:
+                if conn.in_transaction():  # a claim interrupted half-way is rolled back
+                    conn.rollback()
+                with conn.begin():
+                    deliveries.finish(conn, digest.id, pending, now=self.clock())
         self._note_uncertain(digest, report, uncertain, seen)
 
     def _note_uncertain(self, digest: StoredDigest, report: SendReport, uncertain: list[Subscriber],

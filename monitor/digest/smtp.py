@@ -227,15 +227,16 @@ class SmtpSender:
 
     def _transaction(self, smtp: smtplib.SMTP, data: bytes, recipient: str,
                      envelope_from: str) -> tuple[str, str]:
-        """MAIL FROM, RCPT TO, DATA, the message: (status, the server's answer)."""
-        code, reply = self._command(smtp.mail, envelope_from)
+        """MAIL FROM, RCPT TO, DATA, the message: (status, the server's answer). Both addresses were
+        checked when stored or configured (plain ``local@domain``), so they go out as they are."""
+        code, reply = self._command(smtp.docmd, f"MAIL FROM:<{envelope_from}>")
         if code != 250:
             if is_permanent(code):
                 self._rset()
                 raise DeliveryError(f"{self.where} refused the sender {envelope_from}: {answer(code, reply)}",
                                     permanent=True)
             raise _Temporary(f"MAIL FROM: {answer(code, reply)}", drop=False)
-        code, reply = self._command(smtp.rcpt, recipient)
+        code, reply = self._command(smtp.docmd, f"RCPT TO:<{recipient}>")
         if code not in (250, 251):
             return self._refusal("RCPT TO", code, reply)
         code, reply = self._command(smtp.docmd, "DATA")
