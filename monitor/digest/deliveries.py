@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, DateTime, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,22 +96,45 @@ def _statements(conn: Connection) -> dict[str, Any]:
         _STATEMENTS[dialect] = {
             "insert": insert.values(
                 digest_id=bindparam("d"), subscriber_id=bindparam("s"), status=SENDING, attempts=1,
-                message_id=bindparam("m"), started_at=bindparam("now"), last_error=None,
+                message_id=bindparam("m"), started_at=bindparam("now", type_=DateTime()), last_error=None,
             ).on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"]).returning(t.id),
             "update": (_TABLE.update()
                        .where(t.digest_id == bindparam("d"), t.subscriber_id == bindparam("s"),
                               t.status == bindparam("seen_status"),
                               t.message_id.is_not_distinct_from(bindparam("seen_m")))
-                       .values(status=SENDING, message_id=bindparam("m"), started_at=bindparam("now"),
-                               last_error=None, attempts=t.attempts + 1)
+                       .values(status=SENDING, message_id=bindparam("m"),
+                               started_at=bindparam("now", type_=DateTime()), last_error=None,
+                               attempts=t.attempts + 1)
                        .returning(t.id)),
             "finish": (_TABLE.update()
                        .where(t.digest_id == bindparam("d"), t.subscriber_id == bindparam("s"),
                               t.message_id == bindparam("m"))
                        .values(status=bindparam("st"), last_error=bindparam("err"),
-                               sent_at=bindparam("sent_at"))),
+                               sent_at=bindparam("sent_at", type_=DateTime()))),
         }
     return _STATEMENTS[dialect]
+
+
+def _run(conn: Connection, name: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    """Execute a prepared statement as the driver's own SQL (compiled once, then reused as a string)."""
+    key = f"{name}:sql"
+    statements = _statements(conn)
+    if key not in statements:
+        compiled = statements[name].compile(dialect=conn.dialect)
+        order = compiled.positiontup if compiled.positional else None
+        processors = {k: f for k, b in compiled.binds.items()  # e.g. how SQLite stores a datetime
+                      if (f := b.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)) is not None}
+        statements[key] = (str(compiled), dict(compiled.params), order, processors)
+    sql, defaults, order, processors = statements[key]
+
+    def bind(p: dict[str, Any]) -> Any:
+        merged = {**defaults, **p}
+        for k, process in processors.items():
+            if k in merged:
+                merged[k] = process(merged[k])
+        return tuple(merged[k] for k in order) if order is not None else merged
+
+    return conn.exec_driver_sql(sql, [bind(p) for p in params] if isinstance(params, list) else bind(params))
 
 
 def claim(conn: Connection, digest_id: int, subscriber_id: int, message_id: str, *, now: datetime,
@@ -121,12 +144,11 @@ def claim(conn: Connection, digest_id: int, subscriber_id: int, message_id: str,
     ``expected`` None: the run saw no row, so it inserts one (a concurrent run that inserted first wins).
     Both statements use RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
     """
-    statements = _statements(conn)
     params: dict[str, Any] = {"d": digest_id, "s": subscriber_id, "m": message_id, "now": now}
     if expected is None:
-        return conn.execute(statements["insert"], params).first() is not None
+        return _run(conn, "insert", params).first() is not None
     params |= {"seen_status": expected.status, "seen_m": expected.message_id}
-    return conn.execute(statements["update"], params).first() is not None
+    return _run(conn, "update", params).first() is not None
 
 
 def finish(conn: Connection, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
@@ -135,7 +157,7 @@ def finish(conn: Connection, digest_id: int, outcomes: Iterable[Outcome], *, now
     rows = [{"d": digest_id, "s": o.subscriber_id, "m": o.message_id, "st": o.status, "err": o.error,
              "sent_at": now if o.status == SENT else None} for o in outcomes]
     if rows:
-        conn.execute(_statements(conn)["finish"], rows)
+        _run(conn, "finish", rows)
 
 
 def still_sending(session: Session, digest_id: int, subscriber_ids: Iterable[int]) -> dict[int, Seen]:

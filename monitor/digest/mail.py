@@ -8,7 +8,11 @@ configuration), the week and counts, and every header value still passes through
 from __future__ import annotations
 
 import email.policy
+import itertools
+import os
 import re
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -118,6 +122,25 @@ def build_message(parts: Parts, *, from_: str, to_email: str, to_name: str = "",
     return message
 
 
+class Wire(bytes):
+    """A message as SMTP DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
+
+
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def to_wire(message: EmailMessage | bytes) -> Wire:
+    """``message`` (or its CRLF bytes) made ready for SMTP DATA (RFC 5321 §4.5.2)."""
+    if isinstance(message, Wire):
+        return message
+    data = message if isinstance(message, bytes) else message.as_bytes(
+        policy=message.policy.clone(linesep="\r\n"))
+    data = _LEADING_DOT.sub(b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return Wire(data + b".\r\n")
+
+
 #: Stand-ins in a message template, replaced per subscriber (none can occur in a digest by chance).
 TEMPLATE_TO = "to-slot@template.invalid"
 TEMPLATE_MSGID = "<msgid-slot@template.invalid>"
@@ -158,18 +181,22 @@ class MessageTemplate:
         self.wire = message.as_bytes(policy=_WIRE_POLICY)
         expected = sum(str(v).count(token_slot) for _, v in message.items()) + sum(
             part.get_content().count(token_slot) for part in message.iter_parts())
+        self.wire = to_wire(self.wire)  # stuffed once: what is spliced in never starts a line with a dot
+        self._ids = itertools.count(1)
+        self._id_prefix = f"{int(time.time() * 100)}.{os.getpid()}.{secrets.token_hex(6)}"
         self.usable = (self.wire.count(token_slot.encode()) == expected
                        and self.wire.count(b"\r\nTo: " + TEMPLATE_TO.encode() + b"\r\n") == 1
                        and self.wire.count(TEMPLATE_MSGID.encode()) == 1)
 
     def message_id(self) -> str:
-        return make_msgid(domain=self.domain)
+        """Unique per message (time, process, a random run prefix and a counter), as make_msgid's are."""
+        return f"<{self._id_prefix}.{next(self._ids)}@{self.domain}>"
 
-    def splice(self, *, email: str, name: str, token: str, message_id: str) -> bytes | None:
-        """The wire bytes (CRLF) of this subscriber's message, or None when it must be built in full."""
+    def splice(self, *, email: str, name: str, token: str, message_id: str) -> Wire | None:
+        """This subscriber's message ready for DATA, or None when it must be built in full."""
         if not self.usable or not _TOKEN_CHARS.fullmatch(token):
             return None
         to_line = _to_line(email, name)
-        return (self.wire.replace(b"To: " + TEMPLATE_TO.encode() + b"\r\n", to_line, 1)
-                .replace(TEMPLATE_MSGID.encode(), message_id.encode(), 1)
-                .replace(self.slot.encode(), token.encode()))
+        return Wire(self.wire.replace(b"To: " + TEMPLATE_TO.encode() + b"\r\n", to_line, 1)
+                    .replace(TEMPLATE_MSGID.encode(), message_id.encode(), 1)
+                    .replace(self.slot.encode(), token.encode()))

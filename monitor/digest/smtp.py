@@ -20,7 +20,6 @@ A refused connection or an unknown host fails at once (no silent retries); ``sen
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 import socket
 import ssl
@@ -33,6 +32,7 @@ from types import TracebackType
 from ..config import SmtpConfig
 from ..errors import DeliveryError
 from ..text import one_line
+from .mail import to_wire
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ Sleep = Callable[[float], None]
 SENT, FAILED, REJECTED, UNCERTAIN = "sent", "failed", "rejected", "uncertain"
 #: Longest server answer quoted in a message (answers can be long multi-line texts).
 REPLY_LIMIT = 300
-_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -81,16 +80,6 @@ def _reason(exc: BaseException) -> str:
 def is_permanent(code: int | None) -> bool:
     """5xx answers are permanent; 4xx, dropped connections and timeouts are worth another try."""
     return code is not None and 500 <= code < 600
-
-
-def wire_bytes(message: EmailMessage | bytes) -> bytes:
-    """The message as SMTP DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
-    data = message if isinstance(message, bytes) else message.as_bytes(
-        policy=message.policy.clone(linesep="\r\n"))
-    data = _LEADING_DOT.sub(b"..", data)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n"
 
 
 class SmtpSender:
@@ -201,7 +190,7 @@ class SmtpSender:
     def send(self, message: EmailMessage | bytes, recipient: str, envelope_from: str) -> Handover:
         """Hand ``message`` over for one recipient; raises DeliveryError only when the session or the
         sender is refused (or the server stays unreachable), which stops the run."""
-        data = wire_bytes(message)
+        data = to_wire(message)
         attempts = max(1, self.config.max_attempts)
         reason, session = "", False
         for attempt in range(1, attempts + 1):
