@@ -75,6 +75,8 @@ class ScriptedSmtp:
         import threading
 
         self.answers: dict[str, str] = {}
+        #: stage → replies given once each, in order, before ``answers`` (e.g. two 451s then normal).
+        self.queue: dict[str, list[str]] = {}
         self.rcpt: dict[str, str] = {}
         self.dot: dict[str, str] = {}
         #: (envelope recipients, raw message bytes as received, dots unstuffed) of accepted messages.
@@ -103,12 +105,16 @@ class ScriptedSmtp:
     def received_by(self, address: str) -> list[bytes]:
         return [raw for rcpts, raw in self.messages if address in rcpts]
 
+    def _answer(self, stage: str, default: str) -> str:
+        queued = self.queue.get(stage)
+        return queued.pop(0) if queued else self.answers.get(stage, default)
+
     def _say(self, wfile: Any, line: str) -> None:
         wfile.write(line.encode() + b"\r\n")
         wfile.flush()
 
     def _session(self, rfile: Any, wfile: Any) -> None:
-        greeting = self.answers.get("greeting", "220 scripted ESMTP")
+        greeting = self._answer("greeting", "220 scripted ESMTP")
         self._say(wfile, greeting)
         if not greeting.startswith("2"):
             return
@@ -124,7 +130,7 @@ class ScriptedSmtp:
                 self._say(wfile, self.answers.get("EHLO", "250 scripted"))
             elif verb == "MAIL":
                 rcpts = []
-                self._say(wfile, self.answers.get("MAIL", "250 OK"))
+                self._say(wfile, self._answer("MAIL", "250 OK"))
             elif verb == "RCPT":
                 address = line.split(":", 1)[1].strip().strip("<>").split(">")[0]
                 reply = self.rcpt.get(address, self.answers.get("RCPT", "250 OK"))
@@ -146,7 +152,7 @@ class ScriptedSmtp:
                     body += chunk[1:] if chunk.startswith(b"..") else chunk
                 self.handed_over.extend(rcpts)
                 scripted = [self.dot.pop(a) for a in rcpts if a in self.dot]
-                reply = scripted[0] if scripted else self.answers.get("DOT", "250 OK")
+                reply = scripted[0] if scripted else self._answer("DOT", "250 OK")
                 if reply == "drop":
                     return  # the connection closes with no answer: the client cannot know
                 if reply.startswith("2"):

@@ -93,6 +93,22 @@ def test_a_refusal_of_the_session_or_sender_fails_the_run_and_loses_no_week(
     monitor.close()
 
 
+@pytest.mark.parametrize(("stage", "answers"), [
+    ("MAIL", ["451 4.3.0 try again", "421 4.7.0 busy"]),
+    ("DOT", ["452 4.3.1 out of memory", "451 4.3.0 later"]),
+    ("greeting", ["421 4.3.2 not now"]),
+])
+def test_temporary_refusals_are_retried_and_deliver_exactly_once(
+        make_config: Callable[..., Config], scripted: ScriptedSmtp, stage: str, answers: list[str]) -> None:
+    scripted.queue[stage] = list(answers)
+    monitor = _monitor(make_config(smtp=smtp_table(scripted.port)))
+    report = monitor.send_digest(_build(monitor))
+    assert sorted(report.sent) == sorted(SUBSCRIBERS) and report.ok
+    assert all(len(scripted.received_by(a)) == 1 for a in SUBSCRIBERS)
+    assert scripted.queue[stage] == []  # every temporary answer was met, and outlived
+    monitor.close()
+
+
 def test_a_refusal_of_one_recipient_after_the_message_rejects_only_them(
         make_config: Callable[..., Config], scripted: ScriptedSmtp) -> None:
     scripted.dot["bob@example.org"] = "554 5.6.0 message content refused"
@@ -296,3 +312,24 @@ def test_once_names_an_uncertain_delivery_and_exits_3_until_it_is_resolved(
     assert main(["--config", str(config), "once"]) == 0
     assert scripted.handed_over.count("ann@example.org") == 2
     assert len(scripted.received_by("bob@example.org")) == 1
+
+
+def test_once_killed_while_sending_then_run_again_mails_everyone_at_most_once(
+        write_config: Callable[..., Path], inbox: tuple[Inbox, int], tmp_path: Path) -> None:
+    import signal
+
+    handler, port = inbox
+    config = _cli_config(write_config, port, 5)
+    env = {**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")}
+    first = subprocess.Popen(_monitor_cli(config, "once"), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    handler.on_data = lambda: os.kill(first.pid, signal.SIGKILL)  # while the server holds message one
+    first.communicate(timeout=PATIENCE_SECONDS)
+    assert first.returncode == -signal.SIGKILL and len(handler.messages) == 1
+    again = subprocess.run(_monitor_cli(config, "once"), env=env, capture_output=True, text=True,
+                           timeout=PATIENCE_SECONDS)
+    assert again.returncode == EXIT_UNCERTAIN, again.stderr
+    [first_reader] = handler.recipients[:1]
+    assert f"uncertain delivery to {first_reader}: an earlier run stopped while sending" in again.stderr
+    _each_once(handler, 5)  # the four others once, the interrupted one not twice
+    assert "Traceback" not in again.stderr
