@@ -55,6 +55,10 @@ Clock = Callable[[], datetime]
 #: previews, ``feeds check``) and subscriber/feed edits take no lock.
 EXCLUSIVE_OPERATIONS = frozenset({
     "init", "seeds", "fetch", "ingest", "reprocess", "analyze", "digest", "send", "housekeeping", "once"})
+#: Of those, the ones that coordinate through row claims instead of the run lock on PostgreSQL, so
+#: several machines can run them side by side (SQLite keeps the one lock). Empty until fetch and
+#: analyze claim their feeds and batches.
+CLAIMED_ON_POSTGRESQL: frozenset[str] = frozenset()
 
 
 class Monitor:
@@ -415,9 +419,11 @@ class Monitor:
 
     def _exclusive(self, operation: str) -> AbstractContextManager[None]:
         """The lock policy, in one place: which operation runs under the run lock, and which alone."""
-        if operation in EXCLUSIVE_OPERATIONS:
-            return self._hold_run_lock()
-        return nullcontext()
+        if operation not in EXCLUSIVE_OPERATIONS:
+            return nullcontext()
+        if operation in CLAIMED_ON_POSTGRESQL and not self.db.is_sqlite:
+            return nullcontext()
+        return self._hold_run_lock()
 
     @contextmanager
     def _hold_run_lock(self) -> Iterator[None]:
