@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, bindparam, select
+from sqlalchemy import DateTime, Dialect, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,8 +88,8 @@ _TABLE = Delivery.__table__
 _STATEMENTS: dict[str, dict[str, Any]] = {}
 
 
-def _statements(conn: Connection) -> dict[str, Any]:
-    dialect = conn.dialect.name
+def _statements(engine_dialect: Dialect) -> dict[str, Any]:
+    dialect = engine_dialect.name
     if dialect not in _STATEMENTS:
         t = _TABLE.c
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
@@ -115,64 +115,81 @@ def _statements(conn: Connection) -> dict[str, Any]:
     return _STATEMENTS[dialect]
 
 
-def _run(conn: Connection, name: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-    """Execute a prepared statement as the driver's own SQL (compiled once, then reused as a string)."""
-    key = f"{name}:sql"
-    statements = _statements(conn)
-    if key not in statements:
-        compiled = statements[name].compile(dialect=conn.dialect)
-        order = compiled.positiontup if compiled.positional else None
-        processors = {k: f for k, b in compiled.binds.items()  # e.g. how SQLite stores a datetime
-                      if (f := b.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)) is not None}
-        statements[key] = (str(compiled), dict(compiled.params), order, processors)
-    sql, defaults, order, processors = statements[key]
+class Ledger:
+    """The bookkeeping of one send run on one driver connection: each ``step`` records the outcomes of
+    the deliveries just made and claims the next one, in one transaction (one commit per delivery).
 
-    def bind(p: dict[str, Any]) -> Any:
-        merged = {**defaults, **p}
-        for k, process in processors.items():
-            if k in merged:
-                merged[k] = process(merged[k])
-        return tuple(merged[k] for k in order) if order is not None else merged
-
-    # The driver's cursor directly, inside the transaction the caller opened on ``conn``: SQLAlchemy's
-    # execution machinery costs more than the statement itself here (see bench/sending.py).
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    if isinstance(params, list):
-        cursor.executemany(sql, [bind(p) for p in params])
-        cursor.close()
-        return None
-    cursor.execute(sql, bind(params))
-    return cursor
-
-
-def _won(cursor: Any) -> bool:
-    try:
-        return cursor.fetchone() is not None
-    finally:
-        cursor.close()
-
-
-def claim(conn: Connection, digest_id: int, subscriber_id: int, message_id: str, *, now: datetime,
-          expected: Seen | None) -> bool:
-    """Mark the delivery "sending" with ``message_id`` if it is still as ``expected``; True when won.
-
-    ``expected`` None: the run saw no row, so it inserts one (a concurrent run that inserted first wins).
-    Both statements use RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
+    The statements are compiled once and run on the driver's cursor: SQLAlchemy's execution machinery
+    would cost more than the statements themselves (see ``bench/sending.py``).
     """
-    params: dict[str, Any] = {"d": digest_id, "s": subscriber_id, "m": message_id, "now": now}
-    if expected is None:
-        return _won(_run(conn, "insert", params))
-    params |= {"seen_status": expected.status, "seen_m": expected.message_id}
-    return _won(_run(conn, "update", params))
 
+    def __init__(self, engine: Engine, digest_id: int) -> None:
+        self.dialect, self.digest_id = engine.dialect, digest_id
+        self.raw = engine.raw_connection()
+        self._prepared: dict[str, tuple[str, dict[str, Any], Any, dict[str, Any]]] = {}
 
-def finish(conn: Connection, digest_id: int, outcomes: Iterable[Outcome], *, now: datetime) -> None:
-    """Record each outcome on the row its run claimed (matched by Message-ID; a removed subscriber's row
-    is simply gone). An uncertain outcome keeps the row "sending" and stores why."""
-    rows = [{"d": digest_id, "s": o.subscriber_id, "m": o.message_id, "st": o.status, "err": o.error,
-             "sent_at": now if o.status == SENT else None} for o in outcomes]
-    if rows:
-        _run(conn, "finish", rows)
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _prepare(self, name: str) -> tuple[str, dict[str, Any], Any, dict[str, Any]]:
+        if name not in self._prepared:
+            compiled = _statements(self.dialect)[name].compile(dialect=self.dialect)
+            order = compiled.positiontup if compiled.positional else None
+            processors = {}  # e.g. how SQLite stores a datetime
+            for key, bind in compiled.binds.items():
+                process = bind.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+                if process is not None:
+                    processors[key] = process
+            self._prepared[name] = (str(compiled), dict(compiled.params), order, processors)
+        return self._prepared[name]
+
+    def _bind(self, name: str, params: dict[str, Any]) -> tuple[str, Any]:
+        sql, defaults, order, processors = self._prepare(name)
+        merged = {**defaults, **params}
+        for key, process in processors.items():
+            if key in merged:
+                merged[key] = process(merged[key])
+        return sql, (tuple(merged[k] for k in order) if order is not None else merged)
+
+    def step(self, outcomes: Iterable[Outcome], claim: tuple[int, str, Seen | None] | None, *,
+             now: datetime) -> bool:
+        """Record ``outcomes``, then claim (subscriber id, new Message-ID, what the run saw): True when
+        this run won the delivery. One transaction; rolled back (nothing recorded) if it fails.
+
+        The claim is one conditional statement only one process can win: an INSERT … ON CONFLICT DO
+        NOTHING when the run saw no row, else an UPDATE … WHERE the status and Message-ID are still
+        what it saw; both RETURNING, since psycopg reports rowcount -1 for an INSERT … ON CONFLICT."""
+        cursor = self.raw.cursor()
+        try:
+            if self.dialect.name == "sqlite":  # the driver runs in autocommit mode (see store.db)
+                cursor.execute("BEGIN IMMEDIATE")
+            rows = [{"d": self.digest_id, "s": o.subscriber_id, "m": o.message_id, "st": o.status,
+                     "err": o.error, "sent_at": now if o.status == SENT else None} for o in outcomes]
+            if rows:
+                sql = self._bind("finish", rows[0])[0]
+                cursor.executemany(sql, [self._bind("finish", r)[1] for r in rows])
+            won = False
+            if claim is not None:
+                subscriber_id, message_id, expected = claim
+                params: dict[str, Any] = {"d": self.digest_id, "s": subscriber_id, "m": message_id,
+                                          "now": now}
+                if expected is not None:
+                    params |= {"seen_status": expected.status, "seen_m": expected.message_id}
+                cursor.execute(*self._bind("insert" if expected is None else "update", params))
+                won = cursor.fetchone() is not None
+            self.raw.commit()
+            return won
+        except BaseException:
+            self.raw.rollback()
+            raise
+        finally:
+            cursor.close()
 
 
 def still_sending(session: Session, digest_id: int, subscriber_ids: Iterable[int]) -> dict[int, Seen]:

@@ -275,15 +275,13 @@ class DigestPipeline:
         templates = _Templates(self, digest)
         envelope_from = self._envelope_from
         pending: list[deliveries.Outcome] = []  # recorded in the same transaction as the next claim
-        with self.db.engine.connect() as conn:  # one connection for the run, one commit per delivery
+        with deliveries.Ledger(self.db.engine, digest.id) as ledger:  # one commit per delivery
             try:
                 for subscriber in todo:
                     message, message_id = templates.message(subscriber)
-                    with conn.begin():  # the last outcome and the next claim together
-                        deliveries.finish(conn, digest.id, pending, now=self.clock())
-                        pending = []
-                        won = deliveries.claim(conn, digest.id, subscriber.id, message_id, now=self.clock(),
-                                               expected=seen.get(subscriber.id))
+                    won = ledger.step(pending, (subscriber.id, message_id, seen.get(subscriber.id)),
+                                      now=self.clock())
+                    pending = []
                     if not won:  # another run claimed it meanwhile: it is theirs to send
                         report.elsewhere.append(subscriber.email)
                         continue
@@ -297,10 +295,7 @@ class DigestPipeline:
                     status = deliveries.SENDING if handover.status == UNCERTAIN else handover.status
                     pending.append(deliveries.Outcome(subscriber.id, message_id, status, handover.reason))
             finally:
-                if conn.in_transaction():  # a claim interrupted half-way is rolled back
-                    conn.rollback()
-                with conn.begin():
-                    deliveries.finish(conn, digest.id, pending, now=self.clock())
+                ledger.step(pending, None, now=self.clock())
         self._note_uncertain(digest, report, uncertain, seen)
 
     def _note_uncertain(self, digest: StoredDigest, report: SendReport, uncertain: list[Subscriber],
