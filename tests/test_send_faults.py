@@ -333,3 +333,28 @@ def test_once_killed_while_sending_then_run_again_mails_everyone_at_most_once(
     assert f"uncertain delivery to {first_reader}: an earlier run stopped while sending" in again.stderr
     _each_once(handler, 5)  # the four others once, the interrupted one not twice
     assert "Traceback" not in again.stderr
+
+
+def test_once_after_a_refused_login_fails_with_the_answer_and_sends_once_the_password_is_fixed(
+        write_config: Callable[..., Path], scripted: ScriptedSmtp, capsys: pytest.CaptureFixture) -> None:
+    """The week that was lost: 530 at MAIL FROM marked everyone "rejected" and `once` said "already sent"."""
+    (Path.cwd() / "no-seeds").mkdir()
+    config = write_config({"smtp": smtp_table(scripted.port), "feeds": [], "digest": {"time": "00:00"},
+                           "watch": {"seeds_dir": str(Path.cwd() / "no-seeds")}})
+    with Monitor(load_config(config)) as setup:
+        setup.init()
+        for address in SUBSCRIBERS:
+            setup.add_subscriber(address)
+    scripted.answers["MAIL"] = "530 5.7.0 Authentication required"
+    assert main(["--config", str(config), "once"]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"monitor: error: SMTP 127.0.0.1:{scripted.port} refused the sender watch@example.org: "
+                   "530 5.7.0 Authentication required\n")
+    assert main(["--config", str(config), "digest", "--send"]) == 1  # still refused: still one clear line
+    capsys.readouterr()
+    del scripted.answers["MAIL"]  # the operator fixes the password
+    assert main(["--config", str(config), "once"]) == 0
+    assert "sent to 3 subscribers" in capsys.readouterr().out
+    assert all(len(scripted.received_by(a)) == 1 for a in SUBSCRIBERS)
+    assert main(["--config", str(config), "once"]) == 0
+    assert "already sent" in capsys.readouterr().out
