@@ -36,7 +36,7 @@ from . import archive, deliveries
 from .mail import TEMPLATE_TO, MessageTemplate, Parts, build_message, list_id, sender_address, subject
 from .model import DigestView, FailingFeed, build_view, count, is_empty
 from .render import Unsubscribe, render_html, render_text
-from .smtp import REJECTED, SENT, UNCERTAIN, Handover, Sleep, SmtpSender
+from .smtp import REJECTED, SENT, SKIPPED, UNCERTAIN, Handover, Sleep, SmtpSender
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -279,18 +279,30 @@ class DigestPipeline:
             try:
                 for subscriber in todo:
                     message, message_id = templates.message(subscriber)
-                    won = ledger.step(pending, (subscriber.id, message_id, seen.get(subscriber.id)),
-                                      now=self.clock())
-                    pending = []
-                    if not won:  # another run claimed it meanwhile: it is theirs to send
+                    claimed = False
+
+                    def claim(subscriber: Subscriber = subscriber, message_id: str = message_id) -> bool:
+                        """The last outcome and this claim in one commit, while the server answers
+                        MAIL FROM (always before the message goes out)."""
+                        nonlocal pending, claimed
+                        won = ledger.step(pending, (subscriber.id, message_id, seen.get(subscriber.id)),
+                                          now=self.clock())
+                        pending, claimed = [], won
+                        return won
+
+                    try:
+                        handover = sender.send(message, subscriber.email, envelope_from, claim=claim)
+                    except DeliveryError as exc:  # the session or the sender: the delivery stays pending
+                        if claimed:
+                            pending.append(deliveries.Outcome(subscriber.id, message_id, deliveries.FAILED,
+                                                              str(exc)))
+                        raise
+                    if handover.status == SKIPPED:  # another run claimed it meanwhile: theirs to send
                         report.elsewhere.append(subscriber.email)
                         continue
-                    try:
-                        handover = sender.send(message, subscriber.email, envelope_from)
-                    except DeliveryError as exc:  # the session or the sender: the delivery stays pending
-                        pending.append(deliveries.Outcome(subscriber.id, message_id, deliveries.FAILED,
-                                                          str(exc)))
-                        raise
+                    if not claimed and not claim():  # every attempt failed before MAIL FROM's answer
+                        report.elsewhere.append(subscriber.email)
+                        continue
                     _note(report, subscriber.email, handover)
                     status = deliveries.SENDING if handover.status == UNCERTAIN else handover.status
                     pending.append(deliveries.Outcome(subscriber.id, message_id, status, handover.reason))

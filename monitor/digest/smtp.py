@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], None]
 
 SENT, FAILED, REJECTED, UNCERTAIN = "sent", "failed", "rejected", "uncertain"
+#: The caller's ``claim`` said another run has this delivery: nothing was handed over.
+SKIPPED = "skipped"
 #: Longest server answer quoted in a message (answers can be long multi-line texts).
 REPLY_LIMIT = 300
 
@@ -47,8 +49,8 @@ REPLY_LIMIT = 300
 class Handover:
     """What became of one message for one recipient."""
 
-    #: "sent", "failed" (temporary, retried by the next run), "rejected" (5xx for this recipient) or
-    #: "uncertain" (the answer after the message was lost).
+    #: "sent", "failed" (temporary, retried by the next run), "rejected" (5xx for this recipient),
+    #: "uncertain" (the answer after the message was lost) or "skipped" (``claim`` said no).
     status: str
     reason: str | None = None
     attempts: int = 1
@@ -187,18 +189,26 @@ class SmtpSender:
 
     # -- one message -----------------------------------------------------------------------------------
 
-    def send(self, message: EmailMessage | bytes, recipient: str, envelope_from: str) -> Handover:
+    def send(self, message: EmailMessage | bytes, recipient: str, envelope_from: str,
+             claim: Callable[[], bool] | None = None) -> Handover:
         """Hand ``message`` over for one recipient; raises DeliveryError only when the session or the
-        sender is refused (or the server stays unreachable), which stops the run."""
+        sender is refused (or the server stays unreachable), which stops the run.
+
+        ``claim``, when given, is called once, after MAIL FROM is written and before its answer is read
+        (so the caller's bookkeeping overlaps the server's round trip), and always before the message
+        goes out; when it returns False nothing is handed over ("skipped").
+        """
         data = to_wire(message)
         attempts = max(1, self.config.max_attempts)
         reason, session = "", False
+        pending_claim = [claim] if claim is not None else []
         for attempt in range(1, attempts + 1):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                status, reason = self._transaction(self._smtp, data, recipient, envelope_from)
-                return Handover(status, None if status == SENT else f"{recipient}: {reason}", attempt)
+                status, reason = self._transaction(self._smtp, data, recipient, envelope_from, pending_claim)
+                return Handover(status, None if status in (SENT, SKIPPED) else f"{recipient}: {reason}",
+                                attempt)
             except _Temporary as exc:
                 reason, session = exc.reason, exc.session
                 if exc.drop:
@@ -214,11 +224,14 @@ class SmtpSender:
         return Handover(FAILED, f"{recipient}: temporary failure after {attempts} attempts: {reason}",
                         attempts)
 
-    def _transaction(self, smtp: smtplib.SMTP, data: bytes, recipient: str,
-                     envelope_from: str) -> tuple[str, str]:
+    def _transaction(self, smtp: smtplib.SMTP, data: bytes, recipient: str, envelope_from: str,
+                     pending_claim: list[Callable[[], bool]]) -> tuple[str, str]:
         """MAIL FROM, RCPT TO, DATA, the message: (status, the server's answer). Both addresses were
         checked when stored or configured (plain ``local@domain``), so they go out as they are."""
-        code, reply = self._command(smtp.docmd, f"MAIL FROM:<{envelope_from}>")
+        code, reply = self._mail(smtp, envelope_from, pending_claim)
+        if code == 0:  # the claim was lost: another run sends this one
+            self._rset()
+            return SKIPPED, "claimed by another run"
         if code != 250:
             if is_permanent(code):
                 self._rset()
@@ -245,6 +258,26 @@ class SmtpSender:
         if is_permanent(code):
             return REJECTED, f"refused: {answer(code, reply)}"
         raise _Temporary(f"after the message: {answer(code, reply)}", drop=False)
+
+    def _mail(self, smtp: smtplib.SMTP, envelope_from: str,
+              pending_claim: list[Callable[[], bool]]) -> tuple[int, bytes]:
+        """MAIL FROM, running the caller's claim (once) while the server answers; code 0: claim lost."""
+        try:
+            smtp.putcmd("MAIL", f"FROM:<{envelope_from}>")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _Temporary(_reason(exc), drop=True) from None
+        won = True
+        if pending_claim:
+            try:
+                won = pending_claim.pop()()
+            except BaseException:
+                self._drop()  # MAIL FROM's answer is still unread: this session cannot go on
+                raise
+        try:
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _Temporary(_reason(exc), drop=True) from None
+        return (code, reply) if won else (0, reply)
 
     def _refusal(self, stage: str, code: int, reply: bytes) -> tuple[str, str]:
         """A refusal of this one recipient (RCPT TO, or DATA of its one-recipient envelope)."""
