@@ -240,8 +240,8 @@ def test_two_senders_without_the_lock_never_both_send_one(
     import json
 
     handler, port = inbox
-    handler.delay = 0.01
-    config = _cli_config(write_config, port, 20)
+    handler.delay = 0.02  # 40 × 20 ms: a window wide enough that both processes are sending in it
+    config = _cli_config(write_config, port, 40)
     data = json.dumps(sample_data(), default=str)
     with Monitor(load_config(config), clock=lambda: NOW) as setup:  # the digest exists before both start
         _build(setup)
@@ -258,8 +258,8 @@ def test_two_senders_without_the_lock_never_both_send_one(
     outputs = [proc.communicate(timeout=PATIENCE_SECONDS) for proc in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     reports = [json.loads(out.splitlines()[-1]) for out, _ in outputs]
-    _each_once(handler, 20)
-    assert sum(len(r["sent"]) for r in reports) == 20
+    _each_once(handler, 40)
+    assert sum(len(r["sent"]) for r in reports) == 40
     assert all(r["uncertain"] == [] for r in reports)  # no false "an earlier run stopped while sending"
     assert all(r["sent"] for r in reports)  # both really sent side by side, each its own share
 
