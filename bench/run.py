@@ -31,6 +31,7 @@ FULL = {
     "new": 1000,
     "prefill": "replicate",
     "base": 2000,
+    "subscribers": 10000,
 }
 #: Sizes that keep ``--quick`` under two minutes on a 2-core machine.
 QUICK = {
@@ -42,13 +43,14 @@ QUICK = {
     "new": 120,
     "prefill": "replicate",
     "base": 150,
+    "subscribers": 1000,
 }
 PREFILL_NOTES = {
     "mark": "store history marked off-topic, not analysed (indexes hold the window only)",
     "replicate": "history: {analysed_block} articles analysed, copied {copies}× back in time",
     "analyze": "history: every article analysed",
 }
-MEASURES = ("extraction", "polling", "understand", "digest")
+MEASURES = ("extraction", "polling", "understand", "digest", "startup", "sending")
 
 
 class MeasureFailed(Exception):
@@ -73,6 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--base", type=int, help="articles in the analysed block --prefill replicate copies (2000; quick 150)"
     )
+    p.add_argument("--subscribers", type=int, help="subscribers for the sending measure (10000; quick 1000)")
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASURES)}")
     p.add_argument("--json", type=Path, default=RESULTS / "latest.json", help="where to write the results")
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
@@ -195,6 +198,27 @@ def run_scale(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[dic
     return out + problems, builds
 
 
+def run_start_and_send(args: argparse.Namespace, work: Path) -> list[Row]:
+    """The start-up and sending rows (issue 13), each in its own worker process."""
+    from .sending import sending_rows
+    from .startup import startup_rows
+
+    out: list[Row] = []
+    for name, label, call in (
+        ("startup", "start-up", lambda: startup_rows(worker("startup"))),
+        ("sending", "sending", lambda: sending_rows(
+            worker("sending", workdir=str(work / "sending"), subscribers=args.subscribers))),
+    ):
+        if name not in args.only:
+            continue
+        _log(f"{name} …")
+        try:
+            out += call()
+        except MeasureFailed as exc:
+            out.append(R.unavailable(label, f"failed: {exc}"))
+    return out
+
+
 def header(args: argparse.Namespace) -> str:
     m = machine()
     mode = "quick" if args.quick else "full"
@@ -213,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_fetching(args, work)
         scale_rows, builds = run_scale(args, work)
         rows += scale_rows
+        rows += run_start_and_send(args, work)
     title = header(args)
     print(render_text(rows, title))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")

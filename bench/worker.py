@@ -22,7 +22,9 @@ def _measures() -> dict[str, Callable[..., dict[str, Any]]]:
         out |= {"extraction": fetching.extraction, "polling": fetching.polling}
     except ImportError:  # pragma: no cover - fetching measures not importable
         pass
-    return out
+    from . import sending, startup
+
+    return out | {"sending": sending.sending, "startup": startup.startup}
 
 
 def main(argv: list[str]) -> None:

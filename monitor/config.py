@@ -236,6 +236,11 @@ def _validate(config: Config, origin: str) -> None:
         raise bad("smtp.security", '"starttls", "tls" or "none"', config.smtp.security)
     if not 0 < config.smtp.port < 65536:
         raise bad("smtp.port", "a port number", config.smtp.port)
+    if config.smtp.from_ and not _sender_ok(config.smtp.from_):
+        raise bad("smtp.from", 'an address such as "Monitor <monitor@example.org>" (no control characters)',
+                  config.smtp.from_)
+    if config.smtp.host and not config.smtp.from_:
+        raise bad("smtp.from", "a sender address when smtp.host is set", config.smtp.from_)
     if config.digest.weekday.lower() not in WEEKDAYS:
         raise bad("digest.weekday", "a day name such as \"monday\"", config.digest.weekday)
     if config.digest.locale not in ("en", "fr"):
@@ -323,6 +328,18 @@ def feed_url_problem(url: str) -> str | None:
 
 #: The feeds.url column holds 2048 characters; a little room is left for a redirect target's rewrite.
 MAX_FEED_URL_CHARS = 2000
+def _sender_ok(value: str) -> bool:
+    """``smtp.from`` is one address, optionally with a name, and nothing that could break a header."""
+    from email.utils import getaddresses
+
+    from .text import has_control
+
+    parsed = getaddresses([value])
+    if has_control(value) or len(parsed) != 1:
+        return False
+    address = parsed[0][1]
+    local, _, domain = address.rpartition("@")
+    return bool(local and domain) and not any(c.isspace() for c in address) and not has_control(parsed[0][0])
 
 
 def parse_hhmm(text: str) -> tuple[int, int]:

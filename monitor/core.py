@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ from .digest import window as digest_window
 from .digest.model import is_empty as digest_is_empty
 from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
 from .digest.window import Window
-from .errors import ConfigError, StorageError
+from .errors import ConfigError, InputError, StorageError
 from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .seeds import read_seed_folder
 from .store import Database, subscribers, utcnow
@@ -50,6 +51,16 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+#: Operations that change what is fetched, analysed, sent or kept, and so run one at a time across
+#: processes under the run lock (see ``Monitor._exclusive``). Read-only operations (status, lists,
+#: previews, ``feeds check``) and subscriber/feed edits take no lock.
+EXCLUSIVE_OPERATIONS = frozenset({
+    "init", "seeds", "fetch", "ingest", "reprocess", "analyze", "digest", "send", "housekeeping", "once"})
+#: Of those, the ones that coordinate through row claims instead of the run lock on PostgreSQL, so
+#: several machines can run them side by side (SQLite keeps the one lock): fetch claims its due feeds
+#: with FOR UPDATE SKIP LOCKED and a lease, and stores articles with INSERT … ON CONFLICT DO NOTHING.
+CLAIMED_ON_POSTGRESQL: frozenset[str] = frozenset({"fetch"})
+
 
 def _held(run: Run | None) -> dict[str, Any] | None:
     """The last digest run when it was held (most sources failed): its week, time and reason."""
@@ -68,6 +79,8 @@ class Monitor:
         self.clock = clock
         self.db = Database(self.config.database.resolved_url(),
                            busy_timeout_seconds=self.config.database.busy_timeout_seconds)
+        #: How deep this thread is inside the run lock (re-entrant: once() calls fetch() …).
+        self._held = threading.local()
 
     @classmethod
     def from_config_file(cls, path: str | Path | None = None, **kwargs: Any) -> Monitor:
@@ -86,8 +99,9 @@ class Monitor:
 
     def init(self) -> LoadResult:
         """Create or upgrade the database and load the configured seeds (idempotent)."""
-        self.db.upgrade()
-        return self.load_seeds()
+        with self._exclusive("init"):
+            self.db.upgrade()
+            return self.load_seeds()
 
     def ensure_schema(self) -> None:
         """Create or upgrade the schema when missing or behind the code (clear error if unreachable)."""
@@ -95,6 +109,10 @@ class Monitor:
 
     def load_seeds(self, path: str | Path | None = None) -> LoadResult:
         """Store every article under ``path`` (default: the configured seeds) as baseline."""
+        with self._exclusive("seeds"):
+            return self._load_seeds(path)
+
+    def _load_seeds(self, path: str | Path | None) -> LoadResult:
         folder = Path(path) if path else self.config.seeds_path()
         articles, problems = read_seed_folder(folder)
         added: list[str] = []
@@ -141,8 +159,12 @@ class Monitor:
                 "counts": {
                     "articles": count_articles(session),
                     "baseline": count_articles(session, baseline=True),
-                    "relevant": int(session.scalar(select(func.count()).select_from(Article)
-                                                   .where(Article.relevant.is_(True))) or 0),
+                    # Counted as `fetch` and `analyze` count them: relevant originals, copies apart.
+                    "relevant": int(session.scalar(select(func.count()).select_from(Article).where(
+                        Article.relevant.is_(True), Article.duplicate_of.is_(None),
+                        Article.is_baseline.is_(False))) or 0),
+                    "copies": int(session.scalar(select(func.count()).select_from(Article).where(
+                        Article.duplicate_of.is_not(None), Article.is_baseline.is_(False))) or 0),
                     "stories": int(session.scalar(select(func.count()).select_from(Story)) or 0),
                     "feeds": len(feeds),
                     "subscribers": int(session.scalar(select(func.count()).select_from(Subscriber)
@@ -157,11 +179,37 @@ class Monitor:
                 "last_fetch": last_run("fetch"),
                 "last_digest": None if last_digest is None else {
                     "week": last_digest.week, "since": iso(last_digest.since),
-                    "until": iso(last_digest.until), "created": iso(last_digest.created_at)},
+                    "until": iso(last_digest.until), "created": iso(last_digest.created_at),
+                    "deliveries": self._delivery_counts(session, last_digest.id)},
                 "digest_held": _held(session.scalars(select(Run).where(Run.kind == "digest")
                                                      .order_by(Run.started_at.desc(), Run.id.desc())
                                                      .limit(1)).first()),
+                "next_digest": self._next_digest(),
+                "smtp": {"configured": bool(self.config.smtp.host and self.config.smtp.from_),
+                         "host": self.config.smtp.host or None, "port": self.config.smtp.port,
+                         "from": self.config.smtp.from_ or None},
             }
+
+    @staticmethod
+    def _delivery_counts(session: Any, digest_id: int) -> dict[str, Any]:
+        """Sent, failed, rejected and uncertain deliveries of one digest, naming the uncertain ones."""
+        counts = {status: 0 for status in ("sent", "failed", "rejected", "uncertain")}
+        for status in deliveries.statuses(session, digest_id).values():
+            key = "uncertain" if status == deliveries.SENDING else status
+            counts[key] = counts.get(key, 0) + 1
+        rows = deliveries.uncertain_rows(session, digest_id)
+        return {**counts, "uncertain_addresses": [{"email": a, "reason": why} for a, why in rows]}
+
+    def _next_digest(self) -> dict[str, Any]:
+        """The next weekly digest: its week and when it is due (``once``/the daemon send it then)."""
+        now = self.clock()
+        window = self.default_window(now)
+        due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
+        mailing = bool(self.config.smtp.host)
+        if due_at <= now and (self.digest_sent(window) if mailing else self._digest_built(window)):
+            window = self.default_window(window.until + (window.until - window.since) + timedelta(days=1))
+            due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
+        return {"week": window.label, "due": iso(due_at), "overdue": due_at <= now}
 
 
     # -- ingest (issue 3) -------------------------------------------------------------------------------
@@ -172,6 +220,10 @@ class Monitor:
         One feed's failure is recorded on that feed and in the summary, never raised. The run is
         recorded in ``runs`` (kind "fetch") with its counts and per-stage timings.
         """
+        with self._exclusive("fetch"):
+            return self._fetch(progress=progress, force=force)
+
+    def _fetch(self, *, progress: bool, force: bool) -> FetchSummary:
         import contextlib
 
         from .ingest.pipeline import FetchRun
@@ -198,13 +250,15 @@ class Monitor:
         """Store the pages at the given URLs and the given local files (HTML, text, Markdown)."""
         from .ingest.oneoff import ingest_targets
 
-        return ingest_targets(self.db, self.config, self.clock(), targets)
+        with self._exclusive("ingest"):
+            return ingest_targets(self.db, self.config, self.clock(), targets)
 
     def reprocess(self) -> int:
         """Re-extract every article from its stored HTML (no network); returns how many."""
         from .ingest.oneoff import reprocess
 
-        return reprocess(self.db, self.config)
+        with self._exclusive("reprocess"):
+            return reprocess(self.db, self.config)
 
     def add_feed(self, url: str, *, name: str = "", lang: str = "", tags: Sequence[str] = ()) -> bool:
         """Add (or re-enable) a feed managed from the command line; True when it is new."""
@@ -263,7 +317,8 @@ class Monitor:
         """Judge every article not yet analysed (``reset=True`` re-analyses everything first)."""
         from .understand.analyze import analyze as run_analysis
 
-        return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
+        with self._exclusive("analyze"):
+            return run_analysis(self.db, self.topic(), self.clock(), reset_first=reset)
 
     def digest_data(self, since: datetime, until: datetime) -> dict[str, Any]:
         """The window [since, until) as the digest JSON contract (see ``monitor.understand.window``).
@@ -310,12 +365,14 @@ class Monitor:
         and sending it raises DeliveryError. A digest for files only (``hold=False``: no SMTP, or
         ``digest`` without ``--send``) is written anyway, with a warning on the log.
         """
-        return self._digests().build(window, self.digest_data(window.since, window.until),
-                                     archive_it=archive, hold=hold)
+        with self._exclusive("digest"):
+            return self._digests().build(window, self.digest_data(window.since, window.until),
+                                         archive_it=archive, hold=hold)
 
     def send_digest(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         """Mail ``digest`` to every active subscriber not yet mailed (``to``: one test address only)."""
-        return self._digests().send(digest, to=to, resend=resend)
+        with self._exclusive("send"):
+            return self._digests().send(digest, to=to, resend=resend)
 
     def digest_message(self, digest: StoredDigest, to: str | None = None) -> EmailMessage:
         """The message as a subscriber (or ``to``) would receive it, for ``--format eml``."""
@@ -334,31 +391,38 @@ class Monitor:
                 return True  # an empty week with skip_empty: nothing to send, ever
             return deliveries.nothing_left(session, row.id)
 
-    def add_subscriber(self, email: str, *, name: str = "", lang: str | None = None) -> SubscriberInfo:
-        """Add (or re-activate) a subscriber; a bad address or language raises ConfigError naming it."""
+    def add_subscriber(self, email: str, *, name: str | None = None, lang: str | None = None,
+                       resubscribe: bool = False) -> SubscriberInfo:
+        """Add a subscriber, or update the given fields of one (None keeps what is stored).
+
+        An unsubscribed address comes back only with ``resubscribe``; a bad address, name or language,
+        or an unsubscribed address, raises InputError naming it.
+        """
         with self.db.session() as session:
             try:
-                return subscribers.add(session, email, name=name, lang=lang or self.config.digest.locale,
+                return subscribers.add(session, email, name=name, lang=lang,
+                                       default_lang=self.config.digest.locale, resubscribe=resubscribe,
                                        now=self.clock())[0]
             except ValueError as exc:
-                raise ConfigError(str(exc)) from None
+                raise InputError(str(exc)) from None
 
     def remove_subscriber(self, email: str) -> bool:
         with self.db.session() as session:
             try:
                 return subscribers.remove(session, email)
             except ValueError as exc:
-                raise ConfigError(str(exc)) from None
+                raise InputError(str(exc)) from None
 
     def list_subscribers(self, *, active_only: bool = False) -> list[SubscriberInfo]:
         with self.db.session(read_only=True) as session:
             return subscribers.list_all(session, active_only=active_only)
 
-    def import_subscribers(self, path: str | Path) -> ImportResult:
-        """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added."""
+    def import_subscribers(self, path: str | Path, *, resubscribe: bool = False) -> ImportResult:
+        """Add every row of a CSV (email, name, lang); bad rows are reported by line, the rest added.
+        Unsubscribed addresses stay unsubscribed unless ``resubscribe``."""
         with self.db.session() as session:
             return subscribers.import_csv(session, Path(path), now=self.clock(),
-                                          default_lang=self.config.digest.locale)
+                                          default_lang=self.config.digest.locale, resubscribe=resubscribe)
 
     def subscriber_by_token(self, token: str) -> SubscriberInfo | None:
         """The subscriber holding an unsubscribe ``token`` (active or not), None when no one has it."""
@@ -387,30 +451,62 @@ class Monitor:
     # -- schedule (issue 6) -----------------------------------------------------------------------------
 
     def lock(self) -> AbstractContextManager[None]:
-        """The run lock (one fetch or send at a time across processes); not re-entrant.
+        """The run lock (one fetch or send at a time across processes), re-entrant within a thread.
 
-        Waits up to ``schedule.lock_timeout_seconds``, then raises LockError naming the holder.
+        Every operation in ``EXCLUSIVE_OPERATIONS`` takes it itself; callers need not. Waits up to
+        ``schedule.lock_timeout_seconds``, then raises LockError naming the holder.
         """
+        return self._hold_run_lock()
+
+    def _exclusive(self, operation: str) -> AbstractContextManager[None]:
+        """The lock policy, in one place: which operation runs under the run lock, and which alone."""
+        if operation not in EXCLUSIVE_OPERATIONS:
+            return nullcontext()
+        if operation in CLAIMED_ON_POSTGRESQL and not self.db.is_sqlite:
+            return nullcontext()
+        return self._hold_run_lock()
+
+    @contextmanager
+    def _hold_run_lock(self) -> Iterator[None]:
+        depth = getattr(self._held, "depth", 0)
+        if depth:  # this thread already holds it (once() → fetch()): nested calls just go on
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
         from .schedule.lock import run_lock
 
-        return run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock())
+        with run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock()):
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     def housekeeping(self) -> dict[str, Any]:
         """Prune raw HTML older than ``schedule.raw_html_max_age_days``, then compact the database."""
         from .schedule.housekeeping import housekeeping
 
-        started = self.clock()
-        stats = housekeeping(self.db, raw_html_cutoff(started, self.config.schedule.raw_html_max_age_days))
-        with self.db.session() as session:
-            session.add(Run(kind="housekeeping", started_at=started, finished_at=self.clock(), ok=True,
-                            stats=json.dumps(stats)))
-        return stats
+        with self._exclusive("housekeeping"):
+            started = self.clock()
+            cutoff = raw_html_cutoff(started, self.config.schedule.raw_html_max_age_days)
+            stats = housekeeping(self.db, cutoff)
+            with self.db.session() as session:
+                session.add(Run(kind="housekeeping", started_at=started, finished_at=self.clock(), ok=True,
+                                stats=json.dumps(stats)))
+            return stats
 
     def weekly_digest(self, *, send: bool = True) -> DigestOutcome:
         """Build and send the last full week's digest once it is due and not yet sent.
 
-        Without SMTP (or ``send=False``) it is built and written to files once. Callers hold the lock.
+        Without SMTP (or ``send=False``) it is built and written to files once.
         """
+        with self._exclusive("send" if send else "digest"):
+            return self._weekly_digest(send=send)
+
+    def _weekly_digest(self, *, send: bool) -> DigestOutcome:
         now = self.clock()
         window = self.default_window(now)
         due_at = digest_due_at(window.until, self.config.digest.timezone, self.config.digest.time)
@@ -418,7 +514,8 @@ class Monitor:
         if now < due_at:
             return DigestOutcome(window.label, "not-due", due_at)
         if mailing and self.digest_sent(window):
-            return DigestOutcome(window.label, "already-sent", due_at)
+            return DigestOutcome(window.label, "already-sent", due_at,
+                                 uncertain=tuple(self.uncertain_deliveries(window)))
         if not mailing and self._digest_built(window):
             return DigestOutcome(window.label, "already-built", due_at)
         digest = self.build_digest(window, hold=mailing)
@@ -432,7 +529,18 @@ class Monitor:
             return DigestOutcome(window.label, "skipped-empty", due_at)
         failed = tuple(address for address, _ in [*report.failed, *report.rejected])
         return DigestOutcome(window.label, "sent" if report.ok else "send-failed", due_at,
-                             sent=len(report.sent), failed=failed, files=dict(digest.files))
+                             sent=len(report.sent), failed=failed, files=dict(digest.files),
+                             uncertain=tuple(self.uncertain_deliveries(window)))
+
+    def uncertain_deliveries(self, window: Window) -> list[tuple[str, str]]:
+        """(address, why) of each delivery of this window's digest that may or may not have arrived."""
+        with self.db.session(read_only=True) as session:
+            digest_id = session.scalar(select(Digest.id).where(Digest.since == window.since,
+                                                               Digest.until == window.until))
+            if digest_id is None:
+                return []
+            return [(address, why or "an earlier run stopped while sending")
+                    for address, why in deliveries.uncertain_rows(session, digest_id)]
 
     def _digest_built(self, window: Window) -> bool:
         with self.db.session(read_only=True) as session:
@@ -440,11 +548,22 @@ class Monitor:
                                                           Digest.until == window.until)) is not None
 
     def once(self, *, send: bool = True) -> OnceReport:
-        """Under the run lock: fetch, analyze, then the weekly digest if due (what cron and timers call)."""
-        with self.lock():
+        """Fetch, analyze, then the weekly digest if due (what cron and timers call), under the run lock.
+
+        On PostgreSQL the fetch runs outside the lock (it coordinates through feed claims), so a long
+        fetch never makes a manual ``digest --send`` wait; analysis and sending still run one at a time.
+        """
+        if "fetch" in CLAIMED_ON_POSTGRESQL and not self.db.is_sqlite:
             self.init()  # idempotent: schema up to date, seeds loaded (a fresh machine needs both)
             fetched = self.fetch()
-            analyzed = self.analyze()
-            digest = self.weekly_digest(send=send)
+            with self._exclusive("once"):
+                analyzed = self.analyze()
+                digest = self.weekly_digest(send=send)
+        else:
+            with self._exclusive("once"):
+                self.init()
+                fetched = self.fetch()
+                analyzed = self.analyze()
+                digest = self.weekly_digest(send=send)
         return OnceReport(fetched.stats(), fetched.line(), analyzed.as_dict(), digest)
 

@@ -2,6 +2,7 @@
 
     MonitorError                 anything an operator can act on
     ├── ConfigError              a bad configuration file, key or value
+    ├── InputError               a bad value given to a command (an address, a name, a language)
     ├── SourceError              a feed, page or file we read from
     │   ├── FetchError           the network said no (status, timeout, size, refused address)
     │   ├── ParseError           the bytes are not a feed we can read
@@ -22,6 +23,10 @@ class MonitorError(Exception):
 
 class ConfigError(MonitorError):
     """The configuration is wrong: names the file, the key and what was expected."""
+
+
+class InputError(MonitorError):
+    """A value given to a command or the library is not valid: names the value and what was expected."""
 
 
 class SourceError(MonitorError):

@@ -62,3 +62,22 @@ def one_line(text: str, limit: int = 300) -> str:
     """Collapse whitespace (no CR/LF survives) and cut to ``limit`` characters: safe for headers and logs."""
     text = _WS.sub(" ", text or "").strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def decode_words(text: str) -> str:
+    """``text`` with any RFC 2047 encoded words (``=?utf-8?q?…?=``) decoded, as a mail client shows it."""
+    if "=?" not in text:
+        return text
+    from email.errors import HeaderParseError
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(text)))
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return text
+
+
+def has_control(text: str) -> bool:
+    """True when ``text``, encoded words decoded, holds a control character or a line/paragraph
+    separator (what could break a mail header onto a new line)."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in decode_words(text))

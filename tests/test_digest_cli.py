@@ -67,17 +67,30 @@ def test_digest_html_of_a_real_week_is_archived(config_path: Path, capsys: pytes
     assert (path.parent / "index.html").exists() and (path.parent / "atom.xml").exists()
 
 
-def test_digest_eml_is_the_message_a_subscriber_gets(config_path: Path, tmp_path: Path) -> None:
+def test_digest_eml_is_the_message_a_subscriber_gets_with_a_placeholder_recipient(
+        config_path: Path, tmp_path: Path) -> None:
     assert main(["--config", str(config_path), "subscribers", "add", "Zoe@Example.ORG", "--lang", "fr",
                  "--name", "Zoé"]) == 0
     out = tmp_path / "w.eml"
     assert main(["--config", str(config_path), "digest", "--since", "2024-10-14", "--until", "2024-10-27",
                  "--format", "eml", "--output", str(out)]) == 0
-    message = message_from_bytes(out.read_bytes(), policy=policy.default)
-    assert message["To"].addresses[0].addr_spec == "Zoe@example.org"
-    assert message["Subject"].startswith("Veille Russie–Corée du Nord, 14 octobre 2024 – 27 octobre 2024 : ")
+    raw = out.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    with Monitor.from_config_file(config_path) as monitor:
+        [zoe] = monitor.list_subscribers()
+        window = monitor.custom_window("2024-10-14", "2024-10-27")
+        hers = monitor.digest_message(monitor.build_digest(window), to="zoe@example.org")
+    # Written to disk: no real subscriber's address or unsubscribe token, only a placeholder.
+    assert message["To"].addresses[0].addr_spec == "subscriber@example.invalid"
+    assert b"Zoe@" not in raw and zoe.token.encode() not in raw
+    assert message["Subject"].startswith("Russia–North Korea watch, 14 October 2024 – 27 October 2024: ")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "Nouveaux développements" in message.get_body(("html",)).get_content()
+    assert message["List-Id"] == '"Russia–North Korea" <monitor.localhost>'
+    # The library gives the message a subscriber would get, in their language, with their token.
+    assert hers["To"].addresses[0].addr_spec == "Zoe@example.org"
+    assert hers["Subject"].startswith("Veille Russia–North Korea, 14 octobre 2024 – 27 octobre 2024 : ")
+    assert zoe.token in hers["List-Unsubscribe"]
+    assert "Nouveaux développements" in hers.get_body(("html",)).get_content()
 
 
 def test_output_writes_only_that_file_not_the_archive(config_path: Path, tmp_path: Path) -> None:

@@ -24,11 +24,12 @@ from test_digest_model import sample_data
 from monitor.config import Config, load_config
 from monitor.core import Monitor
 from monitor.digest.pipeline import DigestPipeline, StoredDigest
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, InputError
 from monitor.store.models import Delivery
 
 SUBSCRIBERS = ("ann@example.org", "bob@example.org", "cat@example.org")
 UNSUBSCRIBE_URL = "https://watch.example.org/unsubscribe/{token}"
+EXIT_UNCERTAIN = 3
 
 
 
@@ -192,7 +193,7 @@ def test_to_sends_one_test_message_and_records_no_delivery(make_config: Callable
     assert report.sent == ["editor@example.net"] and len(handler.messages) == 1
     assert "unsubscribe%20test" in handler.messages[0][1]["List-Unsubscribe"]
     assert _statuses(monitor) == [] and not monitor.digest_sent(digest.window)
-    with pytest.raises(DeliveryError, match="--to: 'nobody' is not an email address"):
+    with pytest.raises(InputError, match="--to: 'nobody' is not an email address"):
         monitor.send_digest(digest, to="nobody")
     monitor.close()
 
@@ -214,7 +215,9 @@ def test_untrusted_titles_reach_neither_headers_nor_unescaped_html(
         make_config: Callable[..., Config], inbox: tuple[Inbox, int]) -> None:
     handler, port = inbox
     monitor = _monitor(make_config(smtp=smtp_table(port)))
-    monitor.add_subscriber("eve@example.org", name="Eve\r\nBcc: victim@example.net")
+    with pytest.raises(InputError, match="control character"):
+        monitor.add_subscriber("eve@example.org", name="Eve\r\nBcc: victim@example.net")
+    monitor.add_subscriber("eve@example.org", name="Eve Bcc: victim@example.net")
     evil = "<script>alert('x')</script> Pact\r\nBcc: victim@example.net\nSubject: spoofed"
     monitor.send_digest(_build(monitor, sample_data(title=evil)))
     assert "victim@example.net" not in [a for rcpts, _ in handler.messages for a in rcpts]
@@ -269,21 +272,23 @@ def test_a_crash_after_the_first_recipient_then_a_rerun_mails_everyone_exactly_o
     assert len(handler.messages) == 1
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "2 sent" in rerun.stdout
+    assert rerun.returncode == EXIT_UNCERTAIN, rerun.stderr  # one delivery is unresolved
+    assert "2 sent" in rerun.stdout and "1 uncertain" in rerun.stdout
     assert "may have been delivered" in rerun.stderr  # the one whose answer the crash swallowed
     for address in SUBSCRIBERS:
         assert len(handler.received_by(address)) == 1, address
 
     third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert "0 sent, 2 already sent earlier" in third.stdout
+    assert "0 sent, 2 already sent earlier" in third.stdout and third.returncode == EXIT_UNCERTAIN
     assert len(handler.messages) == 3
 
     # The operator checks with the subscriber, then forces that one copy; it now counts as delivered.
-    uncertain = next(a for a in SUBSCRIBERS if f"{a}: an earlier run stopped" in rerun.stderr)
+    uncertain = next(a for a in SUBSCRIBERS if f"uncertain delivery to {a}: an earlier run stopped"
+                     in rerun.stderr)
     forced = subprocess.run([*command, "--resend", "--to", uncertain], env=env, capture_output=True,
                             text=True, timeout=120)
     assert "1 sent" in forced.stdout and len(handler.received_by(uncertain)) == 2
+    assert forced.returncode == 0, forced.stderr
     with Monitor(load_config(config_path), clock=lambda: NOW) as check:
         assert check.digest_sent(check.window_for_week("2026-W46"))
         with check.db.session(read_only=True) as session:

@@ -93,3 +93,33 @@ def test_lock_keys_differ_per_schema_and_messages_degrade_gracefully() -> None:
     assert advisory_key("test", "a") != advisory_key("test", "b")
     assert 0 < advisory_key("test", "public") < 2**63
     assert busy_message(None) == "another monitor run holds the lock; try again later"
+
+
+def test_every_command_that_fetches_analyzes_sends_or_prunes_takes_the_lock_and_readers_do_not(
+        write_config: Callable[..., object], tmp_path: object, capsys: pytest.CaptureFixture) -> None:
+    """With another run holding the lock (lock_timeout 0): writers exit 75 naming the holder, readers run."""
+    from pathlib import Path
+
+    from monitor.cli import main
+    from monitor.config import load_config
+
+    page = Path(str(tmp_path)) / "note.txt"
+    page.write_text("Moscow and Pyongyang sign a treaty.\n\nThe pact was signed in Pyongyang.",
+                    encoding="utf-8")
+    config = write_config({"schedule": {"lock_timeout_seconds": 0}, "feeds": [],
+                           "smtp": {"host": "127.0.0.1", "port": 9, "from": "w@example.org"},
+                           "watch": {"seeds_dir": str(Path(str(tmp_path)) / "no-seeds")}})
+    with Monitor(load_config(config), clock=lambda: NOW) as holder:
+        holder.ensure_schema()
+        with holder.lock():
+            with holder.lock():  # re-entrant within the holder
+                pass
+            for args in (["fetch"], ["ingest", str(page)], ["reprocess"], ["digest", "--week", "2026-W46"],
+                         ["digest", "--week", "2026-W46", "--send"], ["housekeeping"], ["once"], ["init"],
+                         ["seeds", "load", str(page)]):
+                assert main(["--config", str(config), *args]) == 75, args
+                err = capsys.readouterr().err
+                assert err.startswith("monitor: error: another monitor run holds the lock (pid "), (args, err)
+            for args in (["status"], ["subscribers", "list"], ["feeds", "list"], ["seeds", "list"],
+                         ["subscribers", "add", "ann@example.org"]):
+                assert main(["--config", str(config), *args]) == 0, (args, capsys.readouterr().err)

@@ -180,7 +180,8 @@ def test_two_runs_started_together_one_exits_with_the_lock_message(
                 proc.kill()
                 proc.wait()
     assert loser.returncode == EXIT_LOCKED, loser_err
-    assert loser_err.startswith(f"monitor: another monitor run holds the lock (pid {winner.pid} since ")
+    assert loser_err.startswith(
+        f"monitor: error: another monitor run holds the lock (pid {winner.pid} since ")
     assert loser_err.rstrip().endswith("; try again later")
     assert winner.returncode == 0, winner.stderr.read()  # type: ignore[union-attr]
     assert "sent to 1 subscribers" in winner_out

@@ -1,7 +1,9 @@
 """The command line: each command parses its options, makes one library call, formats the result.
 
-Exit codes: 0 success; 1 an operator-fixable error (one line on stderr); 2 bad usage or configuration;
-75 another run holds the lock (try again later).
+Exit codes: 0 success; 1 an operator-fixable error (one line on stderr); 2 bad usage, a bad value
+given to a command, or a bad configuration; 3 a delivery is uncertain (``once``, ``digest --send``:
+check with the subscriber, then ``--resend --to``); 75 another run holds the lock (try again later).
+Every error line starts with ``monitor: error:`` (warnings with ``monitor: warning:``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,8 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import ConfigError, LockError, MonitorError
-from .base import cli
-
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-EXIT_LOCKED = 75
+from ..errors import ConfigError, InputError, LockError, MonitorError
+from .base import EXIT_CONFIG, EXIT_ERROR, EXIT_LOCKED, cli, say_error
 
 
 def _register() -> None:
@@ -40,22 +38,26 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
-        click.echo("monitor: aborted", err=True)
+        say_error("aborted")
         return EXIT_ERROR
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        say_error(exc.format_message() + hint)
+        return EXIT_CONFIG
     except click.ClickException as exc:
-        exc.show()
+        say_error(exc.format_message())
         return exc.exit_code
-    except ConfigError as exc:
-        click.echo(f"monitor: configuration error: {exc}", err=True)
+    except (ConfigError, InputError) as exc:
+        say_error(str(exc))
         return EXIT_CONFIG
     except LockError as exc:
-        click.echo(f"monitor: {exc}", err=True)
+        say_error(str(exc))
         return EXIT_LOCKED
     except MonitorError as exc:
-        click.echo(f"monitor: error: {exc}", err=True)
+        say_error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        click.echo("monitor: interrupted", err=True)
+        say_error("interrupted")
         return 130
     return code if isinstance(code, int) else 0
 

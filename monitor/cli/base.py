@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..config import load_config
-from ..core import Monitor
 from ..types import LoadResult
+
+if TYPE_CHECKING:  # the library is imported when a command first needs it (`--help` stays fast)
+    from ..core import Monitor
 
 
 class Context:
@@ -25,6 +27,8 @@ class Context:
     @property
     def monitor(self) -> Monitor:
         if self._monitor is None:
+            from ..core import Monitor
+
             self._monitor = Monitor(load_config(self.config_path))
         return self._monitor
 
@@ -34,6 +38,21 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+#: A delivery may or may not have reached its subscriber: an operator must look (see the README).
+EXIT_UNCERTAIN = 3
+EXIT_LOCKED = 75
+
+
+def say_error(message: str) -> None:
+    """The one shape of an error line on stderr."""
+    click.echo(f"monitor: error: {message}", err=True)
+
+
+def say_warning(message: str) -> None:
+    click.echo(f"monitor: warning: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +66,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     """Watch the news on one topic and mail a weekly digest of what is new."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    # Alembic announces every migration step at INFO: only -vv (debug) shows them.
+    logging.getLogger("alembic").setLevel(level if verbose > 1 else max(level, logging.WARNING))
     state = Context(config_path)
     ctx.obj = state
     ctx.call_on_close(state.close)
@@ -61,7 +82,7 @@ def report_load(result: LoadResult, quiet: bool = False) -> None:
         click.echo(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
                    f"{len(result.problems)} problems")
     for problem in result.problems:
-        click.echo(f"monitor: {problem}", err=True)
+        say_error(str(problem))
 
 
 @cli.command()
@@ -124,11 +145,27 @@ def status(state: Context, as_json: bool) -> None:
     click.echo("counts:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
     fetch = info["last_fetch"]
     click.echo(f"last fetch:  {fetch['finished'] or fetch['started'] if fetch else 'never'}")
+    from ..digest.deliveries import describe_uncertain
+
     digest = info["last_digest"]
-    click.echo(f"last digest: {digest['week'] or digest['since'] if digest else 'never'}")
+    if digest:
+        d = digest["deliveries"]
+        click.echo(f"last digest: {digest['week'] or digest['since']}: {d['sent']} sent, "
+                   f"{d['failed']} failed, {d['rejected']} refused, {d['uncertain']} uncertain")
+        for row in d["uncertain_addresses"]:
+            say_warning(describe_uncertain(row["email"], row["reason"], digest["week"]))
+    else:
+        click.echo("last digest: never")
     if info.get("digest_held"):
         held = info["digest_held"]
         click.echo(f"digest held: {held['week'] or '(custom range)'} at {held['at']}: {held['reason']}")
+    upcoming = info["next_digest"]
+    when = "due now (since" if upcoming["overdue"] else "due"
+    click.echo(f"next digest: {upcoming['week']} {when} {upcoming['due']} UTC"
+               + (")" if upcoming["overdue"] else ""))
+    smtp = info["smtp"]
+    click.echo(f"smtp:        {smtp['host']}:{smtp['port']} from {smtp['from']}" if smtp["configured"]
+               else "smtp:        not configured (digests are written to files only)")
     for feed in info["feeds"]:
         health = "ok" if not feed["consecutive_failures"] else f"failing x{feed['consecutive_failures']}"
         if not feed["enabled"]:

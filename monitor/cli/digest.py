@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..digest.pipeline import SendReport, StoredDigest
-from ..digest.window import Window
-from ..errors import ConfigError
-from .base import Context, cli, pass_ctx
+from ..errors import ConfigError, InputError
+from .base import EXIT_UNCERTAIN, Context, cli, pass_ctx, say_error, say_warning
+
+if TYPE_CHECKING:  # the digest stage is imported when a command runs (`--help` stays fast)
+    from ..digest.pipeline import SendReport, StoredDigest
+    from ..digest.window import Window
 
 FORMATS = ("html", "text", "json", "eml")
 
@@ -28,7 +31,7 @@ def _window(state: Context, week: str | None, since: str | None, until: str | No
             window = state.monitor.custom_window(since, until)
             state.monitor.check_finished(window, f"--since {since} --until {until}")
             return window
-    except ConfigError as exc:
+    except (ConfigError, InputError) as exc:
         raise click.BadParameter(str(exc)) from None
     return state.monitor.default_window()
 
@@ -56,17 +59,19 @@ def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None,
 
 
 def _report(report: SendReport, window: Window) -> None:
+    from ..digest.deliveries import describe_uncertain
+
     if report.skipped_empty:
         click.echo("nothing new this week and digest.skip_empty is set: nothing sent")
         return
     click.echo(f"{len(report.sent)} sent, {len(report.already_sent)} already sent earlier, "
-               f"{len(report.failed)} failed, {len(report.rejected)} refused")
+               f"{len(report.failed)} failed, {len(report.rejected)} refused, "
+               f"{len(report.uncertain)} uncertain"
+               + (f", {len(report.elsewhere)} sent by another run" if report.elsewhere else ""))
     for _address, reason in report.failed + report.rejected:
-        click.echo(f"monitor: {reason}", err=True)
-    which = f"--week {window.label}" if window.label else "--since … --until …"
+        say_error(reason)
     for address in report.uncertain:
-        click.echo(f"monitor: {address}: an earlier run stopped while sending; it may have been delivered "
-                   f"(not sent again; `monitor digest {which} --resend --to {address}` forces it)", err=True)
+        say_warning(describe_uncertain(address, report.notes.get(address, ""), window.label))
 
 
 @cli.command()
@@ -101,3 +106,5 @@ def digest(state: Context, week: str | None, since: str | None, until: str | Non
     _report(report, window)
     if not report.ok:
         raise click.exceptions.Exit(1)
+    if report.uncertain:
+        raise click.exceptions.Exit(EXIT_UNCERTAIN)

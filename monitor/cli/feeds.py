@@ -6,7 +6,7 @@ import dataclasses
 
 import click
 
-from .base import Context, cli, echo_json, pass_ctx, report_load
+from .base import Context, cli, echo_json, pass_ctx, report_load, say_warning
 
 
 @cli.group()
@@ -86,7 +86,7 @@ def feeds_check(state: Context, as_json: bool) -> None:
               help="Only store the new articles; leave relevance, duplicates and stories for later.")
 @pass_ctx
 def fetch(state: Context, force: bool, as_json: bool, no_analyze: bool) -> None:
-    """Poll due feeds, store new articles and analyse them (exit 0 even when some feeds failed)."""
+    """Poll due feeds, store new articles and analyze them (exit 0 even when some feeds failed)."""
     state.monitor.ensure_schema()
     summary = state.monitor.fetch(progress=not as_json, force=force)
     analyzed = None if no_analyze else state.monitor.analyze()
@@ -94,7 +94,7 @@ def fetch(state: Context, force: bool, as_json: bool, no_analyze: bool) -> None:
         echo_json({**summary.stats(), "analysis": analyzed.as_dict() if analyzed else None})
         return
     for problem in summary.problems:
-        click.echo(f"monitor: {problem}", err=True)
+        say_warning(str(problem))
     click.echo(summary.line())
     if analyzed is not None:
         click.echo(analyzed.line())
@@ -116,7 +116,7 @@ def ingest(state: Context, targets: tuple[str, ...]) -> None:
 @cli.command()
 @pass_ctx
 def reprocess(state: Context) -> None:
-    """Re-extract every article from its stored page and re-analyse everything (no network)."""
+    """Re-extract every article from its stored page and re-analyze everything (no network)."""
     state.monitor.ensure_schema()
     click.echo(f"{state.monitor.reprocess()} articles re-extracted")
     click.echo(state.monitor.analyze(reset=True).line())

@@ -7,7 +7,7 @@ import logging
 import click
 
 from ..config import find_config_file
-from .base import Context, cli, echo_json, pass_ctx
+from .base import EXIT_ERROR, EXIT_UNCERTAIN, Context, cli, echo_json, pass_ctx, say_warning
 
 
 @cli.command()
@@ -36,15 +36,22 @@ def run(click_ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @pass_ctx
 def once(state: Context, no_send: bool, as_json: bool) -> None:
-    """Fetch, analyse, then build and send the weekly digest if due and not yet sent (one locked run)."""
+    """Fetch, analyze, then build and send the weekly digest if due and not yet sent (one locked run).
+
+    Exit 0 when all went well, 1 when the digest could not be sent to everyone, 3 while a delivery of
+    the week is uncertain (named on stderr), 75 when another run holds the lock."""
     report = state.monitor.once(send=not no_send)
     if as_json:
         echo_json(report.as_dict())
     else:
         for line in report.lines():
             click.echo(line)
+    for line in report.digest.uncertain_lines():
+        say_warning(line)
     if not report.ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    if report.unresolved:
+        raise click.exceptions.Exit(EXIT_UNCERTAIN)
 
 
 @cli.command()
@@ -53,7 +60,6 @@ def housekeeping(state: Context) -> None:
     """Prune raw HTML older than schedule.raw_html_max_age_days, then compact the database (locked)."""
     monitor = state.monitor
     monitor.ensure_schema()
-    with monitor.lock():
-        stats = monitor.housekeeping()
+    stats = monitor.housekeeping()
     click.echo(f"{stats['raw_html_pruned']} raw pages pruned; database {stats['compacted']} "
                f"in {stats['seconds']}s")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import Context, cli, echo_json, pass_ctx
+from .base import Context, cli, echo_json, pass_ctx, say_error
 
 
 @cli.group()
@@ -16,14 +16,16 @@ def subscribers() -> None:
 
 @subscribers.command("add")
 @click.argument("email")
-@click.option("--name", default="", help="Name shown in the To: header.")
+@click.option("--name", default=None, help="Name shown in the To: header (default: keep the stored one).")
 @click.option("--lang", type=click.Choice(["en", "fr"]),
-              help="Language of the digest (default: digest.locale).")
+              help="Language of the digest (default: keep the stored one; digest.locale when new).")
+@click.option("--resubscribe", is_flag=True, help="Subscribe again an address that unsubscribed.")
 @pass_ctx
-def subscribers_add(state: Context, email: str, name: str, lang: str | None) -> None:
-    """Add a subscriber (or re-activate one who unsubscribed)."""
+def subscribers_add(state: Context, email: str, name: str | None, lang: str | None,
+                    resubscribe: bool) -> None:
+    """Add a subscriber or update one (an unsubscribed address needs --resubscribe)."""
     state.monitor.ensure_schema()
-    subscriber = state.monitor.add_subscriber(email, name=name, lang=lang)
+    subscriber = state.monitor.add_subscriber(email, name=name, lang=lang, resubscribe=resubscribe)
     click.echo(f"subscribed {subscriber.email} ({subscriber.lang})")
 
 
@@ -56,15 +58,22 @@ def subscribers_list(state: Context, as_json: bool) -> None:
 
 @subscribers.command("import")
 @click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--resubscribe", is_flag=True, help="Subscribe again the listed addresses that unsubscribed.")
 @pass_ctx
-def subscribers_import(state: Context, csv_path: Path) -> None:
-    """Add every row of a CSV file: email[,name[,lang]] (a header row "email,…" is skipped)."""
+def subscribers_import(state: Context, csv_path: Path, resubscribe: bool) -> None:
+    """Add every row of a CSV file: email[,name[,lang]] (a header row "email,…" is skipped).
+
+    Empty name or language cells keep the stored values; unsubscribed addresses stay unsubscribed
+    unless --resubscribe."""
     state.monitor.ensure_schema()
-    result = state.monitor.import_subscribers(csv_path)
+    result = state.monitor.import_subscribers(csv_path, resubscribe=resubscribe)
+    kept = result.kept_unsubscribed
     click.echo(f"{len(result.added)} added, {len(result.unchanged)} already subscribed, "
-               f"{len(result.problems)} problems")
+               f"{len(result.problems)} problems"
+               + (f"; {len(kept)} unsubscribed earlier, kept so (--resubscribe brings them back)"
+                  if kept else ""))
     for problem in result.problems:
-        click.echo(f"monitor: {problem}", err=True)
+        say_error(problem)
     if result.problems:
         raise click.exceptions.Exit(1)
 

@@ -4,8 +4,10 @@
            → ``digests`` row (one per window) + files + index.html + atom.xml; a digest built while
            most sources failed is held instead (not archived, not sendable; a failed "digest" run
            records why), and ``archive=False`` (``--output FILE``) renders without touching the archive
-    send   active subscribers without a final delivery → per subscriber: render in their language,
-           build the message, record "sending", hand it to SMTP, record "sent"/"failed"/"rejected"
+    send   active subscribers without a final delivery → render once per language → per subscriber:
+           fill in the token, build the message, claim the delivery atomically ("sending", committed
+           together with the previous outcome), hand it to SMTP, record "sent"/"failed"/"rejected"
+           (or leave it "sending" when the answer was lost: uncertain)
 
 All decisions are in the pure modules (window, model, mail, deliveries); this one does the I/O.
 """
@@ -25,16 +27,16 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from ..config import PACKAGE_DIR, Config
-from ..errors import DeliveryError
+from ..errors import DeliveryError, InputError
 from ..store import Database
 from ..store.models import Feed, Run, Subscriber
 from ..store.subscribers import find, normalise_address
 from ..text import one_line
 from . import archive, deliveries, names
-from .mail import Parts, build_message, sender_address, subject
+from .mail import TEMPLATE_TO, MessageTemplate, Parts, build_message, list_id, sender_address, subject
 from .model import DigestView, FailingFeed, SourceHealth, build_view, count, is_empty
 from .render import Unsubscribe, render_html, render_text
-from .smtp import Sleep, SmtpSender
+from .smtp import REJECTED, SENT, SKIPPED, UNCERTAIN, Handover, Sleep, SmtpSender
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,15 @@ TEST_TOKEN = "test"
 HOLD_FAILED_SHARE = 0.5
 #: Path of the one-click unsubscribe endpoint of `monitor serve`, under digest.public_url.
 UNSUBSCRIBE_PATH = "unsubscribe/{token}"
+#: Recipient and token of `--format eml` without `--to`: never a real subscriber's address or token.
+PREVIEW_TO = "subscriber@example.invalid"
+PREVIEW_TOKEN = "preview"
+#: Stands for the subscriber's token in the once-per-language rendering. Tokens are URL-safe base64
+#: (``secrets.token_urlsafe``), which neither HTML escaping nor URL quoting changes, so a plain string
+#: replacement gives exactly what rendering with the real token would.
+TOKEN_SLOT = "TOKENSLOT0000000000000000000000000"
+#: Why a delivery found "sending" is uncertain when the row says nothing more.
+EARLIER_RUN_STOPPED = "an earlier run stopped while sending"
 
 
 @dataclass(frozen=True)
@@ -84,13 +95,20 @@ class SendReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     #: Already mailed by an earlier run.
     already_sent: list[str] = field(default_factory=list)
-    #: A run died while handing these over: maybe delivered, not sent again (use --resend --to).
+    #: A run died while handing these over, or the server's answer to the message was lost: maybe
+    #: delivered, not sent again (use --resend --to).
     uncertain: list[str] = field(default_factory=list)
+    #: address → why its delivery is uncertain.
+    notes: dict[str, str] = field(default_factory=dict)
+    #: Claimed by another run sending at the same moment (that run mails them).
+    elsewhere: list[str] = field(default_factory=list)
     skipped_empty: bool = False
+    #: Set when the session or the sender was refused and the run stopped (deliveries stay pending).
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.rejected
+        return not self.failed and not self.rejected and not self.error
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -134,7 +152,7 @@ def _address(text: str) -> str:
     try:
         return normalise_address(text)
     except ValueError as exc:
-        raise DeliveryError(f"--to: {exc}") from None
+        raise InputError(f"--to: {exc}") from None
 
 
 def source_health(db: Database) -> SourceHealth:
@@ -230,9 +248,13 @@ class DigestPipeline:
         return Unsubscribe(token, sender_address(self.from_), url.replace("{token}", quote(token, safe="")))
 
     def message(self, digest: StoredDigest, *, email: str, name: str, lang: str, token: str) -> EmailMessage:
-        parts = self.parts(digest, lang, self.unsubscribe_for(token))
+        return self._message(self.parts(digest, lang, self.unsubscribe_for(token)), email=email, name=name,
+                             lang=lang, token=token)
+
+    def _message(self, parts: Parts, *, email: str, name: str, lang: str, token: str) -> EmailMessage:
         return build_message(parts, from_=self.from_, to_email=email, to_name=name, token=token,
-                             unsubscribe_url=unsubscribe_template(self.config), now=self.clock(), lang=lang)
+                             unsubscribe_url=unsubscribe_template(self.config), now=self.clock(), lang=lang,
+                             list_id=list_id(self.title, self.from_))
 
     def send(self, digest: StoredDigest, *, to: str | None = None, resend: bool = False) -> SendReport:
         report = SendReport(digest.id)
@@ -246,34 +268,52 @@ class DigestPipeline:
             report.skipped_empty = True
             return report
         kwargs = {"sleep": self.sleep} if self.sleep else {}
-        with SmtpSender(self.config.smtp, **kwargs) as sender:
-            if to is not None and not (resend and self._is_subscriber(to)):
-                self._send_test(digest, to, sender, report)
-            elif to is not None:  # --resend --to SUBSCRIBER: their copy, recorded as their delivery
-                self._send_all(digest, sender, report, resend=True, only=_address(to))
-            else:
-                self._send_all(digest, sender, report, resend=resend)
-        now = self.clock()
-        with self.db.session() as session:
-            session.add(Run(kind="send", started_at=now, finished_at=now, ok=report.ok, stats=json.dumps({
-                "digest": digest.id, "sent": len(report.sent), "failed": len(report.failed),
-                "rejected": len(report.rejected), "uncertain": len(report.uncertain)})))
+        started = self.clock()
+        try:
+            with SmtpSender(self.config.smtp, **kwargs) as sender:
+                if to is not None and not (resend and self._is_subscriber(to)):
+                    self._send_test(digest, to, sender, report)
+                elif to is not None:  # --resend --to SUBSCRIBER: their copy, recorded as their delivery
+                    self._send_all(digest, sender, report, resend=True, only=_address(to))
+                else:
+                    self._send_all(digest, sender, report, resend=resend)
+        except DeliveryError as exc:
+            report.error = str(exc)
+            self._record_run(digest, report, started)
+            raise
+        self._record_run(digest, report, started)
         return report
 
+    def _record_run(self, digest: StoredDigest, report: SendReport, started: datetime) -> None:
+        with self.db.session() as session:
+            session.add(Run(kind="send", started_at=started, finished_at=self.clock(), ok=report.ok,
+                            stats=json.dumps({
+                                "digest": digest.id, "week": digest.window.label, "sent": len(report.sent),
+                                "failed": len(report.failed), "rejected": len(report.rejected),
+                                "uncertain": len(report.uncertain), "error": report.error})))
+
     def preview_message(self, digest: StoredDigest, to: str | None = None) -> EmailMessage:
-        """The message ``to`` (else the first active subscriber, else the sender) would receive."""
-        address = _address(to) if to else None
+        """The message ``to`` would receive (with their own token when subscribed); without ``to``, the
+        message addressed to a placeholder recipient, so no real address or token is written to disk."""
+        if to is None:
+            return self.message(digest, email=PREVIEW_TO, name="", lang=self.config.digest.locale,
+                                token=PREVIEW_TOKEN)
+        address = _address(to)
         with self.db.session(read_only=True) as session:
-            row = find(session, address) if address else session.scalar(
-                select(Subscriber).where(Subscriber.active.is_(True)).order_by(Subscriber.id).limit(1))
-            email = row.email if row else (address or sender_address(self.from_))
+            row = find(session, address)
             name, lang, token = (row.name, row.lang, row.token) if row else ("", self.config.digest.locale,
                                                                              TEST_TOKEN)
-        return self.message(digest, email=email, name=name, lang=lang, token=token)
+        return self.message(digest, email=row.email if row else address, name=name, lang=lang, token=token)
 
     def _send_test(self, digest: StoredDigest, to: str, sender: SmtpSender, report: SendReport) -> None:
         """A test message to one address: no delivery row, the subscriber's token when there is one."""
-        self._deliver(sender, self.preview_message(digest, to), _address(to), report)
+        address = _address(to)
+        handover = sender.send(self.preview_message(digest, to), address, self._envelope_from)
+        _note(report, address, handover)
+
+    @property
+    def _envelope_from(self) -> str:
+        return sender_address(self.config.smtp.from_)
 
     def _is_subscriber(self, address: str) -> bool:
         with self.db.session(read_only=True) as session:
@@ -283,46 +323,102 @@ class DigestPipeline:
     def _send_all(self, digest: StoredDigest, sender: SmtpSender, report: SendReport, *,
                   resend: bool, only: str | None = None) -> None:
         with self.db.session(read_only=True) as session:
-            todo, uncertain = deliveries.to_send(session, digest.id, resend=resend)
-            if only is not None:
-                todo = [s for s in todo if s.email == only]
-            done = deliveries.statuses(session, digest.id)
-            active = session.scalars(select(Subscriber).where(Subscriber.active.is_(True))
-                                     .order_by(Subscriber.id)).all()
-        report.uncertain = [s.email for s in uncertain]
+            active = deliveries.active_subscribers(session)
+            seen = deliveries.seen(session, digest.id)
+        todo, uncertain = deliveries.plan(active, seen, resend=resend)
+        if only is not None:
+            todo = [s for s in todo if s.email.lower() == only.lower()]
         todo_ids = {s.id for s in todo}
-        report.already_sent = [s.email for s in active
-                               if done.get(s.id) == deliveries.SENT and s.id not in todo_ids]
-        for subscriber in todo:
-            message = self.message(digest, email=subscriber.email, name=subscriber.name, lang=subscriber.lang,
-                                   token=subscriber.token)
-            with self.db.session() as session:
-                deliveries.mark_sending(session, digest.id, subscriber.id, str(message["Message-ID"]),
-                                        self.clock())
+        report.already_sent = [s.email for s in active if s.id not in todo_ids
+                               and s.id in seen and seen[s.id].status == deliveries.SENT]
+        templates = _Templates(self, digest)
+        envelope_from = self._envelope_from
+        pending: list[deliveries.Outcome] = []  # recorded in the same transaction as the next claim
+        with deliveries.Ledger(self.db.engine, digest.id) as ledger:  # one commit per delivery
             try:
-                status, error = self._deliver(sender, message, subscriber.email, report)
-            except DeliveryError as exc:  # the server, not this recipient: record it and stop the run
-                self._record(digest.id, subscriber.id, deliveries.FAILED, str(exc))
-                raise
-            self._record(digest.id, subscriber.id, status, error)
+                for subscriber in todo:
+                    message, message_id = templates.message(subscriber)
+                    claimed = False
 
-    def _record(self, digest_id: int, subscriber_id: int, status: str, error: str | None) -> None:
-        with self.db.session() as session:
-            deliveries.mark_done(session, digest_id, subscriber_id, status, now=self.clock(), error=error)
+                    def claim(subscriber: Subscriber = subscriber, message_id: str = message_id) -> bool:
+                        """The last outcome and this claim in one commit, while the server answers
+                        MAIL FROM (always before the message goes out)."""
+                        nonlocal pending, claimed
+                        won = ledger.step(pending, (subscriber.id, message_id, seen.get(subscriber.id)),
+                                          now=self.clock())
+                        pending, claimed = [], won
+                        return won
 
-    def _deliver(self, sender: SmtpSender, message: EmailMessage, address: str,
-                 report: SendReport) -> tuple[str, str | None]:
-        """Hand one message over: (status, error), also noted in ``report``.
+                    try:
+                        handover = sender.send(message, subscriber.email, envelope_from, claim=claim)
+                    except DeliveryError as exc:  # the session or the sender: the delivery stays pending
+                        if claimed:
+                            pending.append(deliveries.Outcome(subscriber.id, message_id, deliveries.FAILED,
+                                                              str(exc)))
+                        raise
+                    if handover.status == SKIPPED:  # another run claimed it meanwhile: theirs to send
+                        report.elsewhere.append(subscriber.email)
+                        continue
+                    if not claimed and not claim():  # every attempt failed before MAIL FROM's answer
+                        report.elsewhere.append(subscriber.email)
+                        continue
+                    _note(report, subscriber.email, handover)
+                    status = deliveries.SENDING if handover.status == UNCERTAIN else handover.status
+                    pending.append(deliveries.Outcome(subscriber.id, message_id, status, handover.reason))
+            finally:
+                ledger.step(pending, None, now=self.clock())
+        self._note_uncertain(digest, report, uncertain, seen)
 
-        Raises DeliveryError when the server itself is unusable (unreachable, login refused).
-        """
-        try:
-            sender.send(message, address, sender_address(self.config.smtp.from_))
-        except DeliveryError as exc:
-            if exc.recipient is None:
-                report.failed.append((address, str(exc)))
-                raise
-            (report.rejected if exc.permanent else report.failed).append((address, str(exc)))
-            return (deliveries.REJECTED if exc.permanent else deliveries.FAILED), str(exc)
+    def _note_uncertain(self, digest: StoredDigest, report: SendReport, uncertain: list[Subscriber],
+                        seen: dict[int, deliveries.Seen]) -> None:
+        """Rows found "sending" at the start are uncertain only if still so now, unchanged: a row that
+        moved on belonged to a run still at work, not one that stopped."""
+        with self.db.session(read_only=True) as session:
+            still = deliveries.still_sending(session, digest.id, [s.id for s in uncertain])
+            errors = dict(deliveries.uncertain_rows(session, digest.id))
+        for subscriber in uncertain:
+            row = still.get(subscriber.id)
+            if row is not None and row.message_id == seen[subscriber.id].message_id:
+                report.uncertain.append(subscriber.email)
+                report.notes[subscriber.email] = errors.get(subscriber.email) or EARLIER_RUN_STOPPED
+
+
+class _Templates:
+    """Renders and serialises the digest once per language with stand-ins for the recipient, the
+    Message-ID and the token, then splices in each subscriber's (``MessageTemplate``): the per-subscriber
+    cost is a few byte replacements, not a render and a MIME serialisation. A message that cannot be
+    spliced is built in full."""
+
+    def __init__(self, pipeline: DigestPipeline, digest: StoredDigest) -> None:
+        self.pipeline, self.digest = pipeline, digest
+        self._templates: dict[str, MessageTemplate] = {}
+
+    def _template(self, lang: str) -> MessageTemplate:
+        if lang not in self._templates:
+            parts = self.pipeline.parts(self.digest, lang, self.pipeline.unsubscribe_for(TOKEN_SLOT))
+            message = self.pipeline._message(parts, email=TEMPLATE_TO, name="", lang=lang, token=TOKEN_SLOT)
+            self._templates[lang] = MessageTemplate(message, TOKEN_SLOT)
+        return self._templates[lang]
+
+    def message(self, subscriber: Subscriber) -> tuple[EmailMessage | bytes, str]:
+        """(the message, as wire bytes when spliced, and its Message-ID)."""
+        template = self._template(subscriber.lang)
+        message_id = template.message_id()
+        wire = template.splice(email=subscriber.email, name=subscriber.name, token=subscriber.token,
+                               message_id=message_id)
+        if wire is not None:
+            return wire, message_id
+        full = self.pipeline.message(self.digest, email=subscriber.email, name=subscriber.name,
+                                     lang=subscriber.lang, token=subscriber.token)
+        return full, str(full["Message-ID"])
+
+
+def _note(report: SendReport, address: str, handover: Handover) -> None:
+    if handover.status == SENT:
         report.sent.append(address)
-        return deliveries.SENT, None
+    elif handover.status == UNCERTAIN:
+        report.uncertain.append(address)
+        report.notes[address] = handover.reason or ""
+    else:
+        (report.rejected if handover.status == REJECTED else report.failed).append(
+            (address, handover.reason or ""))

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..config import parse_hhmm
+from ..digest.deliveries import describe_uncertain
 
 
 def digest_due_at(until: datetime, tz_name: str, at: str) -> datetime:
@@ -44,6 +45,12 @@ class DigestOutcome:
     files: dict[str, Path] = field(default_factory=dict)
     #: Why a "held" digest was not sent (most sources failed).
     reason: str = ""
+    #: (address, why) of deliveries of this week that may or may not have arrived (never re-sent
+    #: automatically): ``monitor once`` exits 3 while there is one.
+    uncertain: tuple[tuple[str, str], ...] = ()
+
+    def uncertain_lines(self) -> list[str]:
+        return [describe_uncertain(address, why, self.week) for address, why in self.uncertain]
 
     def line(self) -> str:
         text = {
@@ -56,11 +63,14 @@ class DigestOutcome:
             "held": self.reason or "held",
             "send-failed": f"sent to {self.sent}, failed for {len(self.failed)}: {', '.join(self.failed)}",
         }.get(self.action, self.action)
+        if self.uncertain:
+            text += f"; {len(self.uncertain)} uncertain: {', '.join(a for a, _ in self.uncertain)}"
         return f"digest {self.week}: {text}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"week": self.week, "action": self.action, "sent": self.sent, "failed": list(self.failed),
-                "files": {k: str(v) for k, v in self.files.items()}, "reason": self.reason}
+                "files": {k: str(v) for k, v in self.files.items()}, "reason": self.reason,
+                "uncertain": [{"email": a, "reason": why} for a, why in self.uncertain]}
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,11 @@ class OnceReport:
     @property
     def ok(self) -> bool:
         return self.digest.action not in ("send-failed", "held")
+
+    @property
+    def unresolved(self) -> bool:
+        """A delivery of the week may or may not have arrived: an operator must look."""
+        return bool(self.digest.uncertain)
 
     def lines(self) -> list[str]:
         analyzed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.analyze.items())

@@ -2,7 +2,7 @@
 
 Each job is a module-level function taking the configuration file's path, so the persistent job store
 can keep a reference to it ("monitor.schedule.jobs:fetch_job") rather than a pickled object. Each builds a
-``Monitor`` and calls the same methods as the command line, under the run lock:
+``Monitor`` and calls the same methods as the command line, each of which takes the run lock itself:
 
     fetch         every schedule.fetch_interval_minutes (± fetch_jitter_seconds): fetch, analyze
     digest        digest.weekday at digest.time in digest.timezone: analyze, build and send if not done
@@ -93,9 +93,10 @@ def plan(config: Config, config_path: str | Path | None) -> list[JobSpec]:
 
 
 def _run(name: str, config_path: str | None, work: Callable[[Monitor], str]) -> None:
-    """Build a Monitor, take the lock, do ``work``; an operator-fixable error is logged, not raised."""
+    """Build a Monitor and do ``work`` (each operation takes the run lock itself); an operator-fixable
+    error is logged, not raised."""
     try:
-        with Monitor(load_config(config_path)) as monitor, monitor.lock():
+        with Monitor(load_config(config_path)) as monitor:
             log.info("%s: %s", name, work(monitor))
     except LockError as exc:
         log.warning("%s skipped: %s", name, exc)
@@ -107,7 +108,7 @@ def fetch_job(config_path: str | None) -> None:
     def work(monitor: Monitor) -> str:
         fetched = monitor.fetch()
         analyzed = monitor.analyze()
-        return f"{fetched.line()}; {analyzed.analyzed} analysed, {analyzed.relevant} relevant"
+        return f"{fetched.line()}; {analyzed.analyzed} analyzed, {analyzed.relevant} relevant"
 
     _run("fetch", config_path, work)
 
@@ -115,7 +116,10 @@ def fetch_job(config_path: str | None) -> None:
 def digest_job(config_path: str | None) -> None:
     def work(monitor: Monitor) -> str:
         monitor.analyze()
-        return monitor.weekly_digest().line()
+        outcome = monitor.weekly_digest()
+        for line in outcome.uncertain_lines():  # to the journal, where the operator looks
+            log.warning("digest: %s", line)
+        return outcome.line()
 
     _run("digest", config_path, work)
 
