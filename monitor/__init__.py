@@ -7,6 +7,20 @@ The public API is what ``__all__`` lists; everything else may change without not
         m.once()
 
 Names are imported on first use (PEP 562), so ``import monitor`` and ``monitor --help`` stay fast.
+
+Imports flow one way, lowest layer first; a module imports only its own layer or those below it, and
+no import cycle exists (``tests/test_layers.py`` checks both; ``python tests/test_layers.py`` prints
+the graph's cycles, arrows up and longest functions):
+
+    1. errors, types, text, default_feeds       the vocabulary: no monitor imports but each other
+    2. config                                   the one typed configuration
+    3. clean, seeds, ingest, understand, digest, the stages (pure logic) and adapters: store (one face),
+       store, runlock, due, housekeeping, serve http, channels (smtp, archive, the web app of serve),
+                                                the run lock, the scheduled run's decisions
+    4. core                                     the ``Monitor`` facade: one lock policy, the pipeline
+    5. testing                                  local servers for tests and benchmarks
+    6. cli, schedule, __main__                  entry points: they import only the facade (core) and
+                                                what it speaks in (config, errors, types, text)
 """
 
 from __future__ import annotations

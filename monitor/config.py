@@ -178,6 +178,12 @@ class Config:
         return tuple(FeedConfig(url, name, lang) for url, name, lang in DEFAULT_FEEDS)
 
 
+#: Where `monitor serve` listens unless told otherwise: loopback, behind a reverse proxy.
+SERVE_HOST = "127.0.0.1"
+#: An unprivileged port that is rarely taken (8080 often is).
+SERVE_PORT = 8470
+
+
 # Keys whose TOML name differs from the Python attribute.
 _ALIASES = {"from": "from_"}
 

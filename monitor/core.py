@@ -28,11 +28,14 @@ from . import __version__
 from .config import Config, load_config
 from .digest import deliveries
 from .digest import window as digest_window
+
+# Re-exported for the entry points, which import only the facade:
+from .digest.deliveries import describe_uncertain as describe_uncertain
 from .digest.model import is_empty as digest_is_empty
 from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
 from .digest.window import Window
+from .due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .errors import ConfigError, InputError, StorageError
-from .schedule.due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .seeds import read_seed_folder
 from .store import Database, subscribers, utcnow
 from .store.articles import count_articles, save_article, seed_articles
@@ -476,7 +479,7 @@ class Monitor:
             finally:
                 self._held.depth = depth
             return
-        from .schedule.lock import run_lock
+        from .runlock import run_lock
 
         with run_lock(self.db.engine, timeout=self.config.schedule.lock_timeout_seconds, now=self.clock()):
             self._held.depth = 1
@@ -487,7 +490,7 @@ class Monitor:
 
     def housekeeping(self) -> dict[str, Any]:
         """Prune raw HTML older than ``schedule.raw_html_max_age_days``, then compact the database."""
-        from .schedule.housekeeping import housekeeping
+        from .housekeeping import housekeeping
 
         with self._exclusive("housekeeping"):
             started = self.clock()

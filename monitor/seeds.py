@@ -146,7 +146,7 @@ def _read_html(raw: str, where: str) -> tuple[str, SeedMeta]:
     import trafilatura
 
     doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
-    if doc is None or not getattr(doc, "text", None):
+    if doc is None or isinstance(doc, dict) or not doc.text:  # a Document unless as_dict=True
         raise ValueError("no article text could be extracted from the HTML")
     return doc.text, SeedMeta(title=doc.title or "", lang=doc.language or "",
                               published=parse_date(doc.date, where), outlet=doc.sitename or "",

@@ -21,16 +21,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
+from .config import SERVE_HOST as DEFAULT_HOST
+from .config import SERVE_PORT as DEFAULT_PORT
 from .digest import i18n
 from .digest.render import render_page
 
 if TYPE_CHECKING:
     from .core import Monitor
 
-#: Where `monitor serve` listens unless told otherwise: loopback, behind a reverse proxy.
-DEFAULT_HOST = "127.0.0.1"
-#: An unprivileged port that is rarely taken (8080 often is).
-DEFAULT_PORT = 8470
 #: Archive files the app serves: digests by stem, the index and the feed (nothing hidden, no folders).
 _ARCHIVE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*\.(html|txt|json|xml)$")
 _TYPES = {"html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8",

@@ -88,7 +88,7 @@ def test_digest_eml_is_the_message_a_subscriber_gets_with_a_placeholder_recipien
     assert message["List-Id"] == '"Russia–North Korea" <monitor.localhost>'
     # The library gives the message a subscriber would get, in their language, with their token.
     assert hers["To"].addresses[0].addr_spec == "Zoe@example.org"
-    assert hers["Subject"].startswith("Veille Russia–North Korea, 14 octobre 2024 – 27 octobre 2024 : ")
+    assert hers["Subject"].startswith("Veille Russie–Corée du Nord, 14 octobre 2024 – 27 octobre 2024 : ")
     assert zoe.token in hers["List-Unsubscribe"]
     assert "Nouveaux développements" in hers.get_body(("html",)).get_content()
 

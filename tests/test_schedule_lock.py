@@ -15,7 +15,7 @@ from conftest import NOW
 from monitor.config import Config
 from monitor.core import Monitor
 from monitor.errors import LockError
-from monitor.schedule.lock import advisory_key, busy_message
+from monitor.runlock import advisory_key, busy_message
 
 #: Generous bound for a helper process to reach a point (never asserted as a duration).
 PATIENCE_SECONDS = 60

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, inspect
 from monitor.config import parse_config
 from monitor.schedule.jobs import Cron, Every, JobSpec, digest_job, fetch_job, housekeeping_job, plan
 from monitor.schedule.scheduler import JOBS_TABLE, JobEvent, Scheduler
+from monitor.store.db import create_db_engine
 
 #: Generous bound on waiting for a job event (never asserted as a duration).
 PATIENCE_SECONDS = 60
@@ -66,7 +67,7 @@ def started() -> Iterator[list[Scheduler]]:
 
 def _start(started: list[Scheduler], url: str, specs: list[JobSpec], events: Events | None = None, *,
            paused: bool = False) -> Scheduler:
-    scheduler = Scheduler(url, specs, on_event=events)
+    scheduler = Scheduler(create_db_engine(url), specs, on_event=events)
     started.append(scheduler)
     scheduler.start(paused=paused)
     return scheduler

@@ -145,7 +145,7 @@ def status(state: Context, as_json: bool) -> None:
     click.echo("counts:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
     fetch = info["last_fetch"]
     click.echo(f"last fetch:  {fetch['finished'] or fetch['started'] if fetch else 'never'}")
-    from ..digest.deliveries import describe_uncertain
+    from ..core import describe_uncertain
 
     digest = info["last_digest"]
     if digest:

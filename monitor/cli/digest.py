@@ -59,7 +59,7 @@ def _write(state: Context, digest: StoredDigest, fmt: str, output: Path | None,
 
 
 def _report(report: SendReport, window: Window) -> None:
-    from ..digest.deliveries import describe_uncertain
+    from ..core import describe_uncertain
 
     if report.skipped_empty:
         click.echo("nothing new this week and digest.skip_empty is set: nothing sent")

@@ -27,8 +27,7 @@ def run(click_ctx: click.Context) -> None:
     monitor = state.monitor
     monitor.ensure_schema()
     config = monitor.config
-    Scheduler(config.database.resolved_url(), plan(config, find_config_file(state.config_path)),
-              busy_timeout_seconds=config.database.busy_timeout_seconds).run_until_stopped()
+    Scheduler(monitor.db.engine, plan(config, find_config_file(state.config_path))).run_until_stopped()
 
 
 @cli.command()

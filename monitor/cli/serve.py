@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..serve import DEFAULT_HOST, DEFAULT_PORT
+from ..config import SERVE_HOST as DEFAULT_HOST
+from ..config import SERVE_PORT as DEFAULT_PORT
 from .base import Context, cli, pass_ctx
 
 

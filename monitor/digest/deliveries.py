@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect, Engine, bindparam, select
+from sqlalchemy import DateTime, Dialect, Engine, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -82,7 +82,7 @@ def to_send(session: Session, digest_id: int, *, resend: bool) -> tuple[list[Sub
     return plan(active_subscribers(session), seen(session, digest_id), resend=resend)
 
 
-_TABLE = Delivery.__table__
+_TABLE = cast(Table, Delivery.__table__)
 #: The claim and finish statements, built once per dialect (a send run executes them for every
 #: subscriber, so they skip the ORM and reuse their compiled form).
 _STATEMENTS: dict[str, dict[str, Any]] = {}

@@ -251,7 +251,7 @@ def _previously(story: dict[str, Any], lang: str, tz: str) -> Previously | None:
     """What a developing story follows: ``previously``, else its first baseline entry (a seed when it has
     one: ``baseline`` lists seeds first, then earlier articles newest first), without a sentence."""
     row = story.get("previously")
-    sentence = ""
+    sentence: list[str] = []
     if isinstance(row, dict) and row:
         sentence = _whole([row.get("sentence") or ""], str(row.get("title") or ""))
     else:

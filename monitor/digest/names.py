@@ -54,7 +54,8 @@ def _tag_labels(row: dict[str, Any]) -> dict[str, str]:
 
 
 def from_topic(data: dict[str, Any], configured_title: str = "") -> WatchNames:
-    watch = data.get("watch") if isinstance(data.get("watch"), dict) else {}
+    found = data.get("watch")
+    watch: dict[str, Any] = found if isinstance(found, dict) else {}
     titles = {"": _clean(watch.get("name")), "en": _clean(watch.get("name")),
               "fr": _clean(watch.get("name_fr"))}
     if configured_title:

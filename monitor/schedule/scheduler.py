@@ -33,8 +33,8 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref
+from sqlalchemy.engine import Engine
 
-from ..store.db import create_db_engine
 from .jobs import Cron, Every, JobSpec
 
 log = logging.getLogger("monitor.schedule")
@@ -93,15 +93,16 @@ def _unchanged(job: Job | None, spec: JobSpec) -> bool:
 
 
 class Scheduler:
-    """Runs ``specs`` on their triggers with their state in the database at ``database_url``."""
+    """Runs ``specs`` on their triggers with their state in the project's database (``engine``: the
+    Monitor's own, ``Monitor.db.engine``, so the URL is resolved once and one pool serves both)."""
 
-    def __init__(self, database_url: str, specs: Sequence[JobSpec], *,
-                 on_event: Callable[[JobEvent], None] | None = None, busy_timeout_seconds: float = 30.0,
+    def __init__(self, engine: Engine, specs: Sequence[JobSpec], *,
+                 on_event: Callable[[JobEvent], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.specs = list(specs)
         self.on_event = on_event
         self._clock = clock
-        self._engine = create_db_engine(database_url, busy_timeout_seconds=busy_timeout_seconds)
+        self._engine = engine
         self._aps = _SafeScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -122,7 +123,7 @@ class Scheduler:
         """Stop scheduling; with ``wait`` the running job finishes first."""
         if self._aps.running:
             self._aps.shutdown(wait=wait)
-        self._engine.dispose()
+        self._engine.dispose()  # its pooled connections; the engine stays usable for its owner
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -29,7 +29,7 @@ def find_existing(session: Session, article: NewArticle) -> Article | None:
 
 
 def url_known(session: Session, url: str) -> bool:
-    return session.scalar(select(func.count()).select_from(Article).where(Article.url == url)) > 0
+    return (session.scalar(select(func.count()).select_from(Article).where(Article.url == url)) or 0) > 0
 
 
 def urls_known(session: Session, urls: Sequence[str]) -> set[str]:
@@ -60,10 +60,9 @@ def _row(article: NewArticle, now: datetime, text_hash: str | None = None) -> di
 
 
 def _insert_ignoring_conflicts(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Any = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(Article).on_conflict_do_nothing()
 
 
@@ -75,7 +74,8 @@ def save_articles(session: Session, articles: Sequence[NewArticle], *, now: date
     if not articles:
         return set()
     when = now or utcnow()
-    rows, seen = [], set()
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
     # In id order (the id derives from the URL), so two workers inserting overlapping batches wait for
     # each other in one order and never deadlock; and never the same id or URL twice in one batch.
     for article in sorted(articles, key=lambda a: a.id):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -44,8 +44,8 @@ def operator_problem(exc: BaseException) -> str | None:
     return reason if any(p in reason.lower() for p in OPERATOR_PROBLEMS) else None
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own transaction handling is turned off so that BEGIN is ours (see on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -74,7 +74,7 @@ def create_db_engine(url: str, *, busy_timeout_seconds: float = 30.0) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout_seconds * 1000)))
 
         @event.listens_for(engine, "begin")
-        def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def on_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue (busy timeout) instead of one
             # failing when it upgrades a read lock; read-only sessions begin deferred and never block.
             deferred = conn.get_execution_options().get("read_only", False)

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, update
 
-from ..store import Database
-from ..store.models import Article
+from .store import Database
+from .store.models import Article
 
 
 def prune_raw_html(db: Database, cutoff: datetime | None) -> int:
@@ -24,7 +24,7 @@ def prune_raw_html(db: Database, cutoff: datetime | None) -> int:
     with db.session() as session:
         result = session.execute(update(Article).where(Article.raw_html.is_not(None), fetched < cutoff)
                                  .values(raw_html=None).execution_options(synchronize_session=False))
-        return int(result.rowcount or 0)
+        return int(getattr(result, "rowcount", 0) or 0)  # a CursorResult for an UPDATE
 
 
 def compact(db: Database) -> str:

@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import data_dir
-from ..errors import LockError, StorageError
+from .config import data_dir
+from .errors import LockError, StorageError
 
 #: Seconds between two tries while waiting: short enough that a waiting cron run starts promptly after
 #: the holder finishes, long enough that waiting costs nothing measurable.
@@ -68,6 +68,22 @@ def lock_file_path(engine: Engine) -> Path:
     return Path(database).expanduser().resolve().with_name(Path(database).name + ".lock")
 
 
+#: Descriptors of the lock files this process holds. A process forked while one is held (fetch's
+#: extraction workers) closes its inherited copy at once: an flock belongs to the open file, so a
+#: worker outliving a parent killed with -9 would otherwise keep every later run locked out.
+_HELD: set[int] = set()
+
+
+def _forget_inherited_locks() -> None:
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_locks)
+
+
 @contextmanager
 def file_lock(path: Path, *, timeout: float, now: datetime) -> Iterator[None]:
     try:
@@ -87,9 +103,11 @@ def file_lock(path: Path, *, timeout: float, now: datetime) -> Iterator[None]:
             raise LockError(busy_message(_read_holder(path)))
         os.ftruncate(fd, 0)
         os.pwrite(fd, (holder_label(now) + "\n").encode(), 0)
+        _HELD.add(fd)
         try:
             yield
         finally:
+            _HELD.discard(fd)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..config import parse_hhmm
-from ..digest.deliveries import describe_uncertain
+from .config import parse_hhmm
+from .digest.deliveries import describe_uncertain
 
 
 def digest_due_at(until: datetime, tz_name: str, at: str) -> datetime:
