@@ -161,12 +161,34 @@ def _prepare(write_config: Callable[..., Path], site: LocalSite, port: int, lock
     return config
 
 
-def test_two_runs_started_together_one_exits_with_the_lock_message(
-        write_config: Callable[..., Path], site: LocalSite, inbox: tuple[Inbox, int]) -> None:
+def test_two_runs_started_together_fetch_and_send_once_and_sqlite_refuses_the_second(
+        write_config: Callable[..., Path], site: LocalSite, inbox: tuple[Inbox, int],
+        database_url: str) -> None:
     handler, port = inbox
     config = _prepare(write_config, site, port, lock_timeout=0)
     gate = _gate_feed(site)
     procs = [_start_once(config), _start_once(config)]
+    if database_url.startswith("postgresql"):
+        # On PostgreSQL the fetch runs outside the lock (feed claims): the second run finds the feed
+        # claimed, takes the lock for the digest and sends it; the first, once its fetch is through,
+        # finds it already sent. Both succeed, the feed is fetched once, the subscriber mailed once.
+        try:
+            first_done = _wait_first_exit(procs)
+            gate.set()
+            outputs = [proc.communicate(timeout=PATIENCE_SECONDS) for proc in procs]
+        finally:
+            gate.set()
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert [proc.returncode for proc in procs] == [0, 0], outputs
+        assert first_done.returncode == 0
+        lines = sorted(out.splitlines()[-1] for out, _ in outputs)
+        assert lines[0].endswith(": already sent") and lines[1].endswith(": sent to 1 subscribers"), lines
+        assert len(site.requests_to("/feed.xml")) == 1
+        assert handler.recipients == ["ann@example.org"]
+        return
     try:
         loser = _wait_first_exit(procs)  # the winner cannot finish: its feed request waits for the gate
         gate.set()
