@@ -4,7 +4,8 @@ figures and dates.
 Keys are what the store's inverted index (``article_entities.entity_key``) holds:
 
     <gazetteer key>      "shoigu", "kursk"        kind person / place / org (from the topic file)
-    name:<folded words>  "name:ramon-pacheco-pardo" kind "unknown": a capitalised name the gazetteer lacks
+    name:<folded words>  "name:ramon-pacheco-pardo" kind "unknown": a capitalised name the gazetteer lacks,
+                         its words transliteration-folded ("Ouchakov" and "Ushakov" → "name:yuri-ushakov")
     fig:<number>         "fig:11000", "pct:50"    kind "figure"
     date:<YYYY-MM-DD>    "date:2024-12-04"        kind "date"
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .document import Document
-from .facts import Token, dates, figures
+from .facts import Token, dates, figures, translit_fold
 from .topic import Topic
 
 FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
@@ -65,14 +66,13 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int]) -> list[Fou
         while run and run[0].cased in topic.name_stopwords:
             run.pop(0)
         capitals = [t for t in run if _is_capitalised(t)]
-        if MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS and all(
-            t.cased not in topic.name_stopwords for t in capitals
+        if (
+            MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS
+            and all(t.cased not in topic.name_stopwords for t in capitals)
+            and " ".join(t.lower for t in run) not in topic.not_names
         ):
-            names.append(
-                Found(
-                    "name:" + "-".join(t.lower for t in run), " ".join(t.cased for t in run), UNKNOWN, False
-                )
-            )
+            key = "name:" + "-".join(translit_fold(t.lower) for t in run)
+            names.append(Found(key, " ".join(t.cased for t in run), UNKNOWN, False))
         run.clear()
 
     for i, tok in enumerate(toks):

@@ -29,6 +29,41 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped)
 
 
+#: French and English transcriptions of one Russian or Korean name, rewritten to one spelling, in order:
+#: "Ouchakov"/"Ushakov", "Choïgou"/"Shoigu", "Tchernychev"/"Chernyshev", "Joukov"/"Zhukov",
+#: "Belooussov"/"Belousov", "Iouri"/"Yuri". Applied to names the gazetteer lacks, so such a name keys
+#: the same in both languages. A few English pairs collide too ("Chan"/"Shan"): acceptable for a key
+#: that must also share a story's dates and figures before it counts.
+_TRANSLIT = (
+    ("gue", "ge"),
+    ("gui", "gi"),
+    ("ks", "x"),
+    ("tch", "ch"),
+    ("sch", "sh"),
+    ("ch", "sh"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("ou", "u"),
+    ("io", "yo"),
+    ("iu", "yu"),
+    ("ia", "ya"),
+    ("y", "i"),
+    ("w", "v"),
+    ("ff", "f"),
+)
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def translit_fold(word: str) -> str:
+    """One spelling for the French and English transcriptions of a (lower-case, folded) name word."""
+    word = _DOUBLED.sub(r"\1", word)
+    for before, after in _TRANSLIT:
+        word = word.replace(before, after)
+    if len(word) > 4 and word.endswith("re"):  # "Alexandre" / "Alexander"
+        word = word[:-2] + "er"
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
 @dataclass(frozen=True)
 class Token:
     lower: str
@@ -134,11 +169,39 @@ def _figure_key(value: float, percent: bool) -> str:
     return ("pct:" if percent else "fig:") + text
 
 
+#: Words after a number that make it background, not an event figure: a duration ("in 24 years", "70
+#: ans"), an age ("40 years old", "âgé de 71 ans"), an ordinal anniversary ("75th anniversary"), a range
+#: end ("1950-53"). Such numbers recur across unrelated articles and are never news in themselves.
+_BACKGROUND_AFTER = re.compile(
+    r"\s*(?:-\s*|\s)?(?:years?|yrs?|ans?|annees?|months?|mois|weeks?|semaines?|days?|jours?|decades?|"
+    r"decennies?|hours?|heures?|anniversary|anniversaire|old)\b"
+    r"|(?:st|nd|rd|th|e|eme|ieme)\b",
+    re.IGNORECASE,
+)
+#: … and words just before it: an age ("aged 40", "âgé de 71"), a range ("1950-53", "2022 to 25").
+_BACKGROUND_BEFORE = re.compile(r"(?:\baged?|\bage de|\bagee? de|\d{4}\s*[-–/])\s*$", re.IGNORECASE)
+
+
+_APPOSITION_BEFORE = re.compile(r"[^\W\d]\s*,\s*$")
+
+
+def _is_background(sentence: str, match: re.Match[str]) -> bool:
+    after = sentence[match.end() : match.end() + 24]
+    before = sentence[max(0, match.start() - 12) : match.start()]
+    apposed_age = (  # "Kim Yong Bok, 59, said": a short number set off by commas after a name
+        len(match.group("num")) <= 3 and _APPOSITION_BEFORE.search(before) and after.lstrip().startswith(",")
+    )
+    return bool(_BACKGROUND_AFTER.match(after) or _BACKGROUND_BEFORE.search(before) or apposed_age)
+
+
 def figures(sentence: str, lang: str = "") -> set[str]:
-    """Language-neutral keys of the figures in ``sentence`` ("11 000", "11,000" → "fig:11000")."""
+    """Language-neutral keys of the event figures in ``sentence`` ("11 000", "11,000" → "fig:11000");
+    background numbers (durations, ages, anniversaries, year ranges) are left out."""
     sentence = _without_dates(fold(sentence))
     found: set[str] = set()
     for match in _FIGURE.finditer(sentence):
+        if not match.group("pct") and _is_background(sentence, match):
+            continue
         value = _parse_number(match.group("num"), lang)
         if value is None:
             continue

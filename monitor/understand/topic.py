@@ -105,6 +105,8 @@ class EntityDef:
     name: str
     kind: str
     common: bool
+    #: A news outlet or agency (TASS, Yonhap): named as a source, never a newsworthy new name.
+    outlet: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class Topic:
     entities: dict[str, EntityDef]
     gazetteer: TermMatcher
     name_stopwords: frozenset[str]
+    #: Capitalised phrases that are not names ("Cold War", "Guerre froide"), folded lower-case words.
+    not_names: frozenset[str] = frozenset()
 
 
 def _get(
@@ -192,7 +196,11 @@ def _entities(data: dict[str, Any], origin: str) -> tuple[dict[str, EntityDef], 
         if key in entities:
             raise ConfigError(f"{where}.key: duplicate entity key {key!r}")
         entities[key] = EntityDef(
-            key, _get(row, "name", str, where), kind, _get(row, "common", bool, where, False)
+            key,
+            _get(row, "name", str, where),
+            kind,
+            _get(row, "common", bool, where, False),
+            _get(row, "outlet", bool, where, False),
         )
         patterns += [_pattern(a, key, f"{where}.aliases") for a in _terms(row, "aliases", where)]
     return entities, patterns
@@ -227,6 +235,9 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
         entities=entities,
         gazetteer=TermMatcher(entity_patterns),
         name_stopwords=frozenset(fold(w) for w in _get(names, "stopwords", list, f"{origin}: names", [])),
+        not_names=frozenset(
+            " ".join(t.lower for t in tokens(w)) for w in _get(names, "not_names", list, f"{origin}: names", [])
+        ),
     )
 
 
