@@ -50,6 +50,11 @@ HALF_LIFE_DAYS = 21.0
 MIN_CANDIDATE_KEY_WEIGHT = 0.7
 
 
+#: Story keys for the article's tags ("tag:troops"): what an event is about, in no language, so a follow-up
+#: naming new people still shares its topic with the story; weighted by IDF like every key.
+TAG_PREFIX = "tag:"
+
+
 @dataclass(frozen=True)
 class ArticleFeatures:
     article_id: str
@@ -104,10 +109,39 @@ class KeyWeights:
 
 
 @dataclass(frozen=True)
+class Scored:
+    """One candidate story's evidence, for the reasons and the margins of a decision."""
+
+    story_id: str
+    cosine: float
+    decay: float
+    evidence: float
+
+    @property
+    def score(self) -> float:
+        return self.cosine * self.decay
+
+    @property
+    def joins(self) -> bool:
+        return self.evidence >= MIN_EVIDENCE and (self.score >= JOIN_SCORE or self.cosine >= STRONG_SCORE)
+
+    @property
+    def strength(self) -> float:
+        """What candidates are ranked by: the decayed score, or the cosine on the strong path."""
+        return max(self.score, self.cosine if self.cosine >= STRONG_SCORE else 0.0)
+
+
+@dataclass(frozen=True)
 class Decision:
     story_id: str | None  # None: the article founds a new story
     score: float
     reasons: tuple[str, ...]
+    #: The best-scoring candidates (at most MAX_SCORED_KEPT), strongest first.
+    scored: tuple[Scored, ...] = ()
+
+
+#: Candidates kept in a Decision for its reasons and for measuring margins.
+MAX_SCORED_KEPT = 3
 
 
 def decay(article_at: datetime, story: StoryProfile) -> float:
@@ -150,26 +184,30 @@ def candidates(
 
 def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: KeyWeights) -> Decision:
     """The story ``article`` joins among ``stories`` (with its score and why), or a new one."""
-    best: Decision | None = None
-    nearest = 0.0
+    scored: list[tuple[Scored, list[str]]] = []
     for story in stories:
         if article.is_seed and story.has_seed:
             continue  # seeds are the baseline's separate stories: they never merge
         cosine, evidence, shared = similarity(article, story, weight)
-        score = cosine * decay(article.at, story)
-        nearest = max(nearest, score)
-        if evidence < MIN_EVIDENCE or (score < JOIN_SCORE and cosine < STRONG_SCORE):
-            continue
-        strength = max(score, cosine if cosine >= STRONG_SCORE else 0.0)
-        if best is None or strength > best.score:
-            path = "strong" if score < JOIN_SCORE else "join"
-            best = Decision(
-                story.story_id,
-                strength,
-                (f"{path}: cosine {cosine:.2f} × decay {score / cosine if cosine else 0:.2f}",
-                 f"evidence {evidence:.1f} nats: {', '.join(shared[:5])}"),
-            )
-    return best or Decision(None, nearest, (f"new story: nearest score {nearest:.2f} < {JOIN_SCORE}",))
+        if cosine > 0:
+            scored.append((Scored(story.story_id, cosine, decay(article.at, story), evidence), shared))
+    scored.sort(key=lambda item: (-item[0].strength, -item[0].score, item[0].story_id))
+    kept = tuple(s for s, _ in scored[:MAX_SCORED_KEPT])
+    best = next(((s, shared) for s, shared in scored if s.joins), None)
+    if best is None:
+        nearest = kept[0].score if kept else 0.0
+        return Decision(None, nearest, (f"new story: nearest score {nearest:.2f} < {JOIN_SCORE}",), kept)
+    chosen, shared = best
+    path = "join" if chosen.score >= JOIN_SCORE else "strong"
+    return Decision(
+        chosen.story_id,
+        chosen.strength,
+        (
+            f"{path}: cosine {chosen.cosine:.2f} × decay {chosen.decay:.2f}",
+            f"evidence {chosen.evidence:.1f} nats: {', '.join(shared[:5])}",
+        ),
+        kept,
+    )
 
 
 def story_id_for(founder_article_id: str) -> str:
