@@ -88,6 +88,10 @@ class TermMatcher:
             i += len(hit.words)
         return found
 
+    def patterns(self) -> list[Pattern]:
+        """Every term this matcher finds."""
+        return [p for group in self._by_first.values() for p in group] + list(self._prefix_firsts)
+
     def labels(self, text: str) -> list[str]:
         return [p.label for p, _, _ in self.find(tokens(text))]
 
