@@ -1,7 +1,7 @@
 """``python -m bench.eval.margins``: how close the story decisions on the labelled set are to the thresholds.
 
 Analyses the set (stored directly) and, for every relevant original article, prints the score of the
-story it joined or the nearest one it did not, against JOIN_SCORE / STRONG_SCORE / MIN_EVIDENCE, marking
+story it joined or the nearest one it did not, against JOIN_SCORE / STRONG_SCORE / MIN_EVIDENCE_SHARE, marking
 decisions that disagree with the labels. The numbers behind the README's "Stories" margins.
 """
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.eval.margins", description=__doc__)
     parser.add_argument("set", nargs="?", help="a labelled JSONL set (default: bench/eval/articles.jsonl)")
     args = parser.parse_args(argv)
-    print(f"JOIN_SCORE {stories.JOIN_SCORE}  STRONG_SCORE {stories.STRONG_SCORE}  MIN_EVIDENCE {stories.MIN_EVIDENCE}")
+    print(f"JOIN_SCORE {stories.JOIN_SCORE}  STRONG_SCORE {stories.STRONG_SCORE}  MIN_EVIDENCE_SHARE {stories.MIN_EVIDENCE_SHARE}")
     print("\n".join(run(args.set)))
     return 0
 

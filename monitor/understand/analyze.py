@@ -2,7 +2,8 @@
 
 Each batch is one transaction: read once, decide, write once.
 
-    claim        the next BATCH_SIZE pending articles (``relevant IS NULL``), oldest publication first
+    claim        the next BATCH_SIZE pending articles (``relevant IS NULL``): seeds first, then oldest
+                 publication first
     1. relevance score, relevant, reason                        relevance.judge (seeds are always relevant)
     2. copies    same text hash / URL spelling, else MinHash-LSH → duplicate_of the earliest; candidates
                  read as (id, minhash, time, duplicate_of, story) only, with ``IN`` lookups for the batch

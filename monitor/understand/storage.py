@@ -98,7 +98,8 @@ def claim(session: Session, n: int) -> list[Any]:
     query = (
         select(*CLAIM_COLUMNS)
         .where(Article.relevant.is_(None))
-        .order_by(func.coalesce(Article.published_at, Article.first_seen_at), Article.id)
+        # seeds first: the baseline's stories exist before any report that follows them is judged
+        .order_by(Article.is_baseline.desc(), func.coalesce(Article.published_at, Article.first_seen_at), Article.id)
         .limit(n)
     )
     if session.get_bind().dialect.name == "postgresql":
