@@ -2,8 +2,8 @@
 
     new         no baseline article belongs to the story
     developing  it has a baseline and the window's sentences bring new facts: figures, event dates or
-                gazetteer people/places/organisations (through their aliases, so in any language) that
-                the whole baseline story never named, in sentences unlike every baseline sentence
+                gazetteer people/organisations (through their aliases, so in any language) that the
+                whole baseline story never named, in sentences unlike every baseline sentence
     known       every window sentence re-tells, republishes or translates baseline content
 
 Each window sentence is judged against the whole baseline story (every sentence of every baseline
@@ -38,6 +38,15 @@ SAME_SENTENCE_JACCARD = 0.5
 EVENT_DATE_DAYS_BEFORE = 10
 #: … and an announced date up to this far ahead is news (a visit "next month", a deadline).
 EVENT_DATE_DAYS_AFTER = 60
+#: A gazetteer name carried by more than this share of the store's relevant articles is the watch's
+#: background (the capitals that react, the war, the UN), not a development when a re-telling names it:
+#: one article in seven is far above any one event's actors (an event is a few percent of a year's news)
+#: and below the capitals' shares measured on the development set (Seoul, Washington, Kyiv ≥ 0.2).
+BACKGROUND_SHARE = 0.15
+#: Gazetteer kinds whose names count as facts: a new actor (a person, an organisation) is news; a place
+#: named by a re-telling is mostly background (the capitals that react: Seoul, Tokyo, Kyiv), and a
+#: follow-up at a new place brings its figures and dates with it.
+FACT_KINDS = ("person", "org")
 #: At most this many sentences are kept per story as its new facts (the digest shows a few lines).
 MAX_WHATS_NEW = 5
 #: Sentences shown for a new story: its lead.
@@ -80,6 +89,11 @@ def fact_keys(keys: Iterable[str], gazetteer_keys: set[str], not_facts: set[str]
         for k in keys
         if k.startswith(("fig:", "pct:", "date:")) or (k in gazetteer_keys and k not in not_facts)
     )
+
+
+def background(df: dict[str, int], n: int) -> set[str]:
+    """Keys named by more than BACKGROUND_SHARE of the ``n`` relevant articles (``df``: key → count)."""
+    return {k for k, count in df.items() if n and count > BACKGROUND_SHARE * n}
 
 
 def bigrams(text: str) -> frozenset[str]:

@@ -204,16 +204,25 @@ def _body(title: str, sentences: list[tuple[str, list[str]]]) -> list[tuple[str,
     return sentences[1:] if sentences and title.strip() and sentences[0][0] == title.strip() else sentences
 
 
-def _not_facts(topic: Topic) -> set[str]:
-    return {k for k, e in topic.entities.items() if e.common or e.outlet}
+def _not_facts(session: Session, topic: Topic) -> set[str]:
+    """Gazetteer names that are never new facts: places, the ever-present actors, outlets, and the
+    background names of the store (``novelty.background``)."""
+    fixed = {k for k, e in topic.entities.items() if e.common or e.outlet or e.kind not in novelty.FACT_KINDS}
+    df = dict(session.execute(select(Entity.key, Entity.df).where(Entity.in_gazetteer.is_(True))).tuples().all())
+    n = int(session.scalar(select(func.coalesce(func.sum(Story.members), 0))) or 0)
+    return fixed | novelty.background(df, n)
 
 
 def _novelty(
-    topic: Topic, window: list[Any], baseline: list[Any], texts: dict[str, list[tuple[str, list[str]]]]
+    topic: Topic,
+    window: list[Any],
+    baseline: list[Any],
+    texts: dict[str, list[tuple[str, list[str]]]],
+    not_facts: set[str],
 ) -> novelty.Verdict:
     if not baseline:
         return novelty.judge([], None)
-    gazetteer, not_facts = set(topic.entities), _not_facts(topic)
+    gazetteer = set(topic.entities)
     base = novelty.Baseline()
     for a in baseline:
         for text, keys in texts.get(a.id, []):
@@ -287,12 +296,14 @@ def _items(verdict: novelty.Verdict, by_id: dict[str, Any]) -> list[dict[str, An
     ]
 
 
-def _story_entry(reads: _Reads, story: Story, texts: dict[str, Any], tags: dict, named: dict) -> dict[str, Any]:
+def _story_entry(
+    reads: _Reads, story: Story, texts: dict[str, Any], tags: dict, named: dict, not_facts: set[str]
+) -> dict[str, Any]:
     topic, since, until = reads.topic, reads.since, reads.until
     members = reads.members.get(story.id, [])
     window = [a for a in members if not a.is_baseline and since <= when(a) < until]
     baseline = [a for a in members if a.is_baseline or (a.relevant and when(a) < since)]
-    verdict = _novelty(topic, window, baseline, texts)
+    verdict = _novelty(topic, window, baseline, texts, not_facts)
     originals = [a for a in window if not a.duplicate_of] or window
     tag_totals: Counter[str] = Counter()
     names: Counter[tuple[str, str, str]] = Counter()
@@ -390,8 +401,9 @@ def digest_data(session: Session, topic: Topic, since: datetime, until: datetime
     in_stories = [a.id for a in window if a.id in story_of]
     tags, named = reads.tags(in_stories), reads.named(in_stories)
     texts = reads.sentences(_texts_needed(reads))
+    not_facts = _not_facts(session, topic)
     entries = [
-        _story_entry(reads, reads.stories[sid], texts, tags, named)
+        _story_entry(reads, reads.stories[sid], texts, tags, named, not_facts)
         for sid in dict.fromkeys(story_of[a] for a in in_stories)
         if sid in reads.stories
     ]
