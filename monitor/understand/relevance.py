@@ -2,7 +2,8 @@
 
 Each sentence naming a side adds the weight of its zone (title, lead, body) to that side, once however
 many terms it holds. The article is relevant when every side reaches ``min_side_score`` and, when the
-topic requires it, at least one sentence (or the title) names two sides together. An article about
+topic requires it, at least one sentence (or the title) names two sides together, or the opening
+(title and lead) names every side. An article about
 something else that names the other side in one passing body sentence scores 1.0 on that side and is
 off-topic, with a reason saying so.
 """
@@ -33,12 +34,18 @@ def judge(topic: Topic, doc: Document) -> Relevance:
     scores = dict.fromkeys(topic.side_names, 0.0)
     sentences_naming = dict.fromkeys(topic.side_names, 0)
     together = 0
+    opening: set[str] = set()
     for sentence in doc.sentences:
         named = {p.label for p, _, _ in topic.sides.find(list(sentence.toks))}
         for side in named:
             scores[side] += _weight(topic, sentence.zone)
             sentences_naming[side] += 1
         together += len(named) >= 2
+        if sentence.zone in (TITLE, LEAD):
+            opening |= named
+    # The opening (title and lead) naming every side links them too: "Gifts swapped in Pyongyang" over
+    # "Kremlin aide Yuri Ushakov listed…" is about the relationship though no one sentence names both.
+    together += len(opening) >= len(topic.side_names) and not together
     weakest = min(scores, key=lambda s: scores[s])
     score = scores[weakest]
     detail = ", ".join(f"{s} {scores[s]:g} ({sentences_naming[s]} sentences)" for s in topic.side_names)
