@@ -63,7 +63,9 @@ def run(path: str | None = None) -> list[str]:
             continue
         right = [s for s in d.scored if story_label.get(s.story_id) == want]
         wrong = [s for s in d.scored if story_label.get(s.story_id) != want]
-        ok = (story_label.get(story_of[a]) == want) and (d.story_id is not None or not right or not right[0].joins)
+        ok = (story_label.get(story_of[a]) == want) and (
+            d.story_id is not None or not right or not right[0].joins
+        )
         fmt = lambda s: f"cos {s.cosine:.2f}×{s.decay:.2f}={s.score:.2f} ev {s.evidence:.1f}"  # noqa: E731
         lines.append(
             f"{'  ' if ok else '✗ '}{back.get(a, a)[:28]:<28} {want:<14} "
@@ -77,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.eval.margins", description=__doc__)
     parser.add_argument("set", nargs="?", help="a labelled JSONL set (default: bench/eval/articles.jsonl)")
     args = parser.parse_args(argv)
-    print(f"JOIN_SCORE {stories.JOIN_SCORE}  STRONG_SCORE {stories.STRONG_SCORE}  MIN_EVIDENCE_SHARE {stories.MIN_EVIDENCE_SHARE}")
+    print(
+        f"JOIN_SCORE {stories.JOIN_SCORE}  STRONG_SCORE {stories.STRONG_SCORE}  "
+        f"MIN_EVIDENCE_SHARE {stories.MIN_EVIDENCE_SHARE}"
+    )
     print("\n".join(run(args.set)))
     return 0
 

@@ -85,9 +85,11 @@ class AnalyzeSummary:
 
     def line(self) -> str:
         """One line for the command line: what the understand stage decided."""
-        return (f"analyzed {self.analyzed}: {self.relevant} relevant, {self.off_topic} off-topic, "
-                f"{self.duplicates} copies, {self.stories_created} new stories, "
-                f"{self.stories_joined} joined known stories")
+        return (
+            f"analyzed {self.analyzed}: {self.relevant} relevant, {self.off_topic} off-topic, "
+            f"{self.duplicates} copies, {self.stories_created} new stories, "
+            f"{self.stories_joined} joined known stories"
+        )
 
 
 def when(article: Any) -> datetime:
@@ -134,7 +136,12 @@ class Snapshot:
     def ensure(self, session: Session, first: datetime, last: datetime) -> None:
         """Hold the stories within SNAPSHOT_DAYS of [first, last] (reloaded when the batch moves on)."""
         margin = timedelta(days=SNAPSHOT_DAYS)
-        if self.lo is not None and self.hi is not None and self.lo <= first - margin and last + margin <= self.hi:
+        if (
+            self.lo is not None
+            and self.hi is not None
+            and self.lo <= first - margin
+            and last + margin <= self.hi
+        ):
             return
         self.lo, self.hi = first - margin, max(last, first + margin) + margin
         self.profiles = storage.load_profiles(session, self.lo, self.hi)
@@ -224,7 +231,9 @@ class _Copies:
         if not ids and len(j.row.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
             near = {i for b in j.bands for i in self.by_band.get(b, ())}
             ids = {i for i in near if self._similar(j.sig, i)}
-        roots = {r.id: r for r in (self.root(self.stored[i]) for i in ids if i in self.stored) if r.id != j.row.id}
+        roots = {
+            r.id: r for r in (self.root(self.stored[i]) for i in ids if i in self.stored) if r.id != j.row.id
+        }
         return min(roots.values(), key=lambda a: (a.at, a.id)) if roots else None
 
     def _similar(self, sig: np.ndarray, other_id: str) -> bool:
@@ -277,7 +286,9 @@ def _stored_keys(
 class _Batch:
     """Decisions for one batch, accumulated into a Plan (no I/O here)."""
 
-    def __init__(self, topic: Topic, now: datetime, snapshot: Snapshot, copies: _Copies, summary: AnalyzeSummary):
+    def __init__(
+        self, topic: Topic, now: datetime, snapshot: Snapshot, copies: _Copies, summary: AnalyzeSummary
+    ):
         self.topic, self.now, self.snapshot, self.copies, self.summary = topic, now, snapshot, copies, summary
         self.plan = Plan()
 
@@ -365,7 +376,12 @@ class _Batch:
         self.plan.member_delta[profile.story_id] += 1
         self.plan.story_keys.update((profile.story_id, k) for k in features.keys)
         self.plan.members.append(
-            {"article_id": row.id, "story_id": profile.story_id, "similarity": decision.score, "joined_at": j.at}
+            {
+                "article_id": row.id,
+                "story_id": profile.story_id,
+                "similarity": decision.score,
+                "joined_at": j.at,
+            }
         )
         self.summary.story_ids.add(profile.story_id)
         self.summary.decisions[row.id] = decision
@@ -398,7 +414,12 @@ class _Batch:
 
 
 def _batch(
-    session: Session, topic: Topic, now: datetime, snapshot: Snapshot, rows: list[Any], summary: AnalyzeSummary
+    session: Session,
+    topic: Topic,
+    now: datetime,
+    snapshot: Snapshot,
+    rows: list[Any],
+    summary: AnalyzeSummary,
 ) -> Plan:
     judged = [_judge(topic, row) for row in rows]
     copies = _copies_index(session, judged)

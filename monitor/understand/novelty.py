@@ -139,7 +139,11 @@ def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdic
     for position, sentence in enumerate(window):
         fresh = sentence.facts - baseline.facts
         key = normalise(sentence.text)
-        if not fresh or key in seen_texts or baseline.closest(bigrams(sentence.text)) >= SAME_SENTENCE_JACCARD:
+        if (
+            not fresh
+            or key in seen_texts
+            or baseline.closest(bigrams(sentence.text)) >= SAME_SENTENCE_JACCARD
+        ):
             continue
         seen_texts.add(key)
         scored.append((-len(fresh), position, sentence, fresh))

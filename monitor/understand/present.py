@@ -1,8 +1,8 @@
 """What a story shows in the digest, decided from stored data: pure functions, no I/O.
 
-    key_sentences      whole lead sentences, never the headline again, quotes never cut open
-    lead_sentence      one key sentence of a baseline article ("previously")
-    first_seen_names   the names first seen in a window that are real new people, organisations, places
+key_sentences      whole lead sentences, never the headline again, quotes never cut open
+lead_sentence      one key sentence of a baseline article ("previously")
+first_seen_names   the names first seen in a window that are real new people, organisations, places
 """
 
 from __future__ import annotations
@@ -26,16 +26,103 @@ _QUOTES = (("«", "»"), ("“", "”"))
 #: Ministry", "Daily NK", "Korea Herald"): such unknown names are not listed as first seen.
 GENERIC_WORDS = frozenset(
     {
-        "ministry", "ministere", "council", "conseil", "war", "guerre", "peninsula", "house", "maison",
-        "assembly", "assemblee", "committee", "comite", "party", "parti", "army", "armee", "forces", "navy",
-        "agency", "agence", "office", "department", "union", "treaty", "traite", "summit", "sommet", "day",
-        "forum", "parliament", "parlement", "news", "times", "post", "press", "presse", "herald", "daily",
-        "radio", "tv", "television", "journal", "review", "analysis", "analyse", "update", "live", "report",
-        "group", "groupe", "company", "corp", "inc", "ltd", "benz", "motors", "airlines", "bank", "banque",
-        "street", "square", "place", "hall", "centre", "center", "institute", "institut", "university",
-        "universite", "school", "ecole", "foundation", "fondation", "club", "cup", "coupe", "world", "monde",
-        "state", "etat", "states", "republic", "republique", "federation", "kingdom", "royaume", "empire",
-        "front", "operation", "plan", "program", "programme", "strategy", "doctrine", "declaration", "accord",
+        "ministry",
+        "ministere",
+        "council",
+        "conseil",
+        "war",
+        "guerre",
+        "peninsula",
+        "house",
+        "maison",
+        "assembly",
+        "assemblee",
+        "committee",
+        "comite",
+        "party",
+        "parti",
+        "army",
+        "armee",
+        "forces",
+        "navy",
+        "agency",
+        "agence",
+        "office",
+        "department",
+        "union",
+        "treaty",
+        "traite",
+        "summit",
+        "sommet",
+        "day",
+        "forum",
+        "parliament",
+        "parlement",
+        "news",
+        "times",
+        "post",
+        "press",
+        "presse",
+        "herald",
+        "daily",
+        "radio",
+        "tv",
+        "television",
+        "journal",
+        "review",
+        "analysis",
+        "analyse",
+        "update",
+        "live",
+        "report",
+        "group",
+        "groupe",
+        "company",
+        "corp",
+        "inc",
+        "ltd",
+        "benz",
+        "motors",
+        "airlines",
+        "bank",
+        "banque",
+        "street",
+        "square",
+        "place",
+        "hall",
+        "centre",
+        "center",
+        "institute",
+        "institut",
+        "university",
+        "universite",
+        "school",
+        "ecole",
+        "foundation",
+        "fondation",
+        "club",
+        "cup",
+        "coupe",
+        "world",
+        "monde",
+        "state",
+        "etat",
+        "states",
+        "republic",
+        "republique",
+        "federation",
+        "kingdom",
+        "royaume",
+        "empire",
+        "front",
+        "operation",
+        "plan",
+        "program",
+        "programme",
+        "strategy",
+        "doctrine",
+        "declaration",
+        "accord",
     }
 )
 #: An unknown name must be named by this many distinct outlets in the window to be listed: one outlet's
@@ -125,4 +212,6 @@ def first_seen_names(topic: Topic, names: Iterable[Named]) -> list[dict[str, str
     for name in names:
         if is_real_name(topic, name, fragments):
             chosen.setdefault(name.key, name)
-    return [{"key": n.key, "name": n.name, "kind": n.kind} for n in sorted(chosen.values(), key=lambda n: n.name)]
+    return [
+        {"key": n.key, "name": n.name, "kind": n.kind} for n in sorted(chosen.values(), key=lambda n: n.name)
+    ]

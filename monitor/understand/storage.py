@@ -99,7 +99,9 @@ def claim(session: Session, n: int) -> list[Any]:
         select(*CLAIM_COLUMNS)
         .where(Article.relevant.is_(None))
         # seeds first: the baseline's stories exist before any report that follows them is judged
-        .order_by(Article.is_baseline.desc(), func.coalesce(Article.published_at, Article.first_seen_at), Article.id)
+        .order_by(
+            Article.is_baseline.desc(), func.coalesce(Article.published_at, Article.first_seen_at), Article.id
+        )
         .limit(n)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -134,7 +136,9 @@ def duplicate_candidates(
         for part in chunks(buckets):
             ids.update(
                 session.scalars(
-                    select(ArticleBand.article_id).where(ArticleBand.band == band, ArticleBand.bucket.in_(part))
+                    select(ArticleBand.article_id).where(
+                        ArticleBand.band == band, ArticleBand.bucket.in_(part)
+                    )
                 )
             )
     missing = [i for i in ids if i not in found]
@@ -153,19 +157,21 @@ def roots(session: Session, ids: Iterable[str]) -> dict[str, Stored]:
 def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, StoryProfile]:
     """Profiles of the stories whose span meets [lo, hi], and of every story holding a seed."""
     rows = session.execute(
-        select(Story.id, Story.first_published_at, Story.last_published_at, Story.members, Story.has_seed).where(
+        select(
+            Story.id, Story.first_published_at, Story.last_published_at, Story.members, Story.has_seed
+        ).where(
             or_(
                 and_(Story.last_published_at >= lo, Story.first_published_at <= hi),
                 Story.has_seed.is_(True),
             )
         )
     ).all()
-    profiles = {
-        r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4])) for r in rows
-    }
+    profiles = {r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4])) for r in rows}
     for part in chunks(list(profiles)):
         for story_id, key, n in session.execute(
-            select(StoryKey.story_id, StoryKey.entity_key, StoryKey.articles).where(StoryKey.story_id.in_(part))
+            select(StoryKey.story_id, StoryKey.entity_key, StoryKey.articles).where(
+                StoryKey.story_id.in_(part)
+            )
         ):
             profiles[story_id].keys[key] = int(n)
     return profiles
@@ -174,7 +180,9 @@ def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, Sto
 def key_df(session: Session, keys: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for part in chunks(sorted(set(keys))):
-        out.update((k, int(n)) for k, n in session.execute(select(Entity.key, Entity.df).where(Entity.key.in_(part))))
+        out.update(
+            (k, int(n)) for k, n in session.execute(select(Entity.key, Entity.df).where(Entity.key.in_(part)))
+        )
     return out
 
 
@@ -192,7 +200,11 @@ def forget(session: Session, ids: Sequence[str]) -> None:
             .where(StoryArticle.article_id.in_(part), Article.duplicate_of.is_(None))
         ).all()
         for article_id, story_id in counted:
-            keys = list(session.scalars(select(ArticleEntity.entity_key).where(ArticleEntity.article_id == article_id)))
+            keys = list(
+                session.scalars(
+                    select(ArticleEntity.entity_key).where(ArticleEntity.article_id == article_id)
+                )
+            )
             if keys:
                 session.execute(
                     update(StoryKey)
@@ -259,8 +271,13 @@ def write(session: Session, plan: Plan) -> None:
                 updated_at=case((Story.updated_at < hi, hi), else_=Story.updated_at),
             ),
             [
-                {"sid": p.story_id, "delta": plan.member_delta[p.story_id], "seed": p.has_seed, "lo": p.first,
-                 "hi": p.last}
+                {
+                    "sid": p.story_id,
+                    "delta": plan.member_delta[p.story_id],
+                    "seed": p.has_seed,
+                    "lo": p.first,
+                    "hi": p.last,
+                }
                 for p in plan.touched_stories.values()
             ],
         )

@@ -132,7 +132,9 @@ class Scored:
 
     @property
     def joins(self) -> bool:
-        return self.evidence >= self.min_evidence and (self.score >= JOIN_SCORE or self.cosine >= STRONG_SCORE)
+        return self.evidence >= self.min_evidence and (
+            self.score >= JOIN_SCORE or self.cosine >= STRONG_SCORE
+        )
 
     @property
     def strength(self) -> float:
@@ -158,7 +160,9 @@ def decay(article_at: datetime, story: StoryProfile) -> float:
     if story.first <= article_at <= story.last:
         gap = 0.0
     else:
-        gap = min(abs((article_at - story.first).total_seconds()), abs((article_at - story.last).total_seconds()))
+        gap = min(
+            abs((article_at - story.first).total_seconds()), abs((article_at - story.last).total_seconds())
+        )
     days = max(0.0, gap / 86400 - GRACE_DAYS)
     return 0.5 ** (days / HALF_LIFE_DAYS)
 
@@ -180,9 +184,7 @@ def similarity(
     return dot / (a_norm * s_norm), evidence, shared
 
 
-def candidates(
-    article: ArticleFeatures, postings: Mapping[str, set[str]], weight: KeyWeights
-) -> set[str]:
+def candidates(article: ArticleFeatures, postings: Mapping[str, set[str]], weight: KeyWeights) -> set[str]:
     """Stories sharing a key that says something (weight ≥ MIN_CANDIDATE_KEY_WEIGHT) with ``article``."""
     found: set[str] = set()
     for key in article.keys:
@@ -200,7 +202,10 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
         cosine, evidence, shared = similarity(article, story, weight)
         if cosine > 0:
             scored.append(
-                (Scored(story.story_id, cosine, decay(article.at, story), evidence, weight.min_evidence()), shared)
+                (
+                    Scored(story.story_id, cosine, decay(article.at, story), evidence, weight.min_evidence()),
+                    shared,
+                )
             )
     scored.sort(key=lambda item: (-item[0].strength, -item[0].score, item[0].story_id))
     kept = tuple(s for s, _ in scored[:MAX_SCORED_KEPT])

@@ -240,7 +240,8 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
         gazetteer=TermMatcher(entity_patterns),
         name_stopwords=frozenset(fold(w) for w in _get(names, "stopwords", list, f"{origin}: names", [])),
         not_names=frozenset(
-            " ".join(t.lower for t in tokens(w)) for w in _get(names, "not_names", list, f"{origin}: names", [])
+            " ".join(t.lower for t in tokens(w))
+            for w in _get(names, "not_names", list, f"{origin}: names", [])
         ),
     )
 

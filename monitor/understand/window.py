@@ -135,10 +135,16 @@ class _Reads:
             ).all()
         )
         self.story_of = self._pairs(
-            select(StoryArticle.article_id, StoryArticle.story_id), StoryArticle.article_id, [a.id for a in self.window]
+            select(StoryArticle.article_id, StoryArticle.story_id),
+            StoryArticle.article_id,
+            [a.id for a in self.window],
         )
         story_ids = list(dict.fromkeys(self.story_of[a.id] for a in self.window if a.id in self.story_of))
-        self.stories = {s.id: s for part in chunks(story_ids) for s in session.scalars(select(Story).where(Story.id.in_(part)))}
+        self.stories = {
+            s.id: s
+            for part in chunks(story_ids)
+            for s in session.scalars(select(Story).where(Story.id.in_(part)))
+        }
         self.members: dict[str, list[Any]] = {}
         at = func.coalesce(Article.published_at, Article.first_seen_at)
         for part in chunks(story_ids):
@@ -160,7 +166,9 @@ class _Reads:
         out: dict[str, list[tuple[str, float]]] = {}
         for part in chunks(list(ids)):
             for aid, tag, score in self.session.execute(
-                select(ArticleTag.article_id, ArticleTag.tag, ArticleTag.score).where(ArticleTag.article_id.in_(part))
+                select(ArticleTag.article_id, ArticleTag.tag, ArticleTag.score).where(
+                    ArticleTag.article_id.in_(part)
+                )
             ):
                 out.setdefault(aid, []).append((tag, score))
         return out
@@ -170,7 +178,11 @@ class _Reads:
         for part in chunks(list(ids)):
             for aid, key, name, kind, mentions, first in self.session.execute(
                 select(
-                    ArticleEntity.article_id, Entity.key, Entity.name, Entity.kind, ArticleEntity.mentions,
+                    ArticleEntity.article_id,
+                    Entity.key,
+                    Entity.name,
+                    Entity.kind,
+                    ArticleEntity.mentions,
                     Entity.first_seen_at,
                 )
                 .join(Entity, Entity.key == ArticleEntity.entity_key)
@@ -185,7 +197,12 @@ class _Reads:
         out: dict[str, list[tuple[str, list[str]]]] = {}
         for part in chunks(list(ids)):
             for aid, _, text, keys in self.session.execute(
-                select(ArticleSentence.article_id, ArticleSentence.position, ArticleSentence.text, ArticleSentence.keys)
+                select(
+                    ArticleSentence.article_id,
+                    ArticleSentence.position,
+                    ArticleSentence.text,
+                    ArticleSentence.keys,
+                )
                 .where(ArticleSentence.article_id.in_(part))
                 .order_by(ArticleSentence.article_id, ArticleSentence.position)
             ):
@@ -195,7 +212,9 @@ class _Reads:
             for a in self.session.scalars(select(Article).where(Article.id.in_(part))):
                 doc = build_document(a.title, a.text, self.topic.lead_sentences)
                 facts = extract(self.topic, doc, a.lang, a.published_at)
-                out[a.id] = [(s.text, sorted(k)) for s, k in zip(doc.sentences, facts.per_sentence, strict=True)]
+                out[a.id] = [
+                    (s.text, sorted(k)) for s, k in zip(doc.sentences, facts.per_sentence, strict=True)
+                ]
         return out
 
 
@@ -208,7 +227,9 @@ def _not_facts(session: Session, topic: Topic) -> set[str]:
     """Gazetteer names that are never new facts: places, the ever-present actors, outlets, and the
     background names of the store (``novelty.background``)."""
     fixed = {k for k, e in topic.entities.items() if e.common or e.outlet or e.kind not in novelty.FACT_KINDS}
-    df = dict(session.execute(select(Entity.key, Entity.df).where(Entity.in_gazetteer.is_(True))).tuples().all())
+    df = dict(
+        session.execute(select(Entity.key, Entity.df).where(Entity.in_gazetteer.is_(True))).tuples().all()
+    )
     n = int(session.scalar(select(func.coalesce(func.sum(Story.members), 0))) or 0)
     return fixed | novelty.background(df, n)
 
@@ -231,7 +252,9 @@ def _novelty(
         novelty.WindowSentence(
             a.id,
             text,
-            frozenset(k for k in novelty.fact_keys(keys, gazetteer, not_facts) if novelty.is_event_date(k, when(a))),
+            frozenset(
+                k for k in novelty.fact_keys(keys, gazetteer, not_facts) if novelty.is_event_date(k, when(a))
+            ),
         )
         for a in window
         if not a.duplicate_of
@@ -262,7 +285,6 @@ def _tag_volume(session: Session, since: datetime, until: datetime) -> dict[str,
         tag: {"window": now[tag], "baseline_weekly_avg": round(before[tag] / TAG_BASELINE_WEEKS, 2)}
         for tag in sorted(set(now) | set(before))
     }
-
 
 
 def _previously(baseline: list[Any], texts: dict[str, list[tuple[str, list[str]]]]) -> dict[str, Any] | None:
@@ -355,14 +377,16 @@ def _texts_needed(reads: _Reads) -> list[str]:
     """Articles whose sentences the digest reads: window originals and baselines of stories that have a
     baseline; the first original of stories that have none (for key sentences)."""
     needed: list[str] = []
-    for story_id, members in reads.members.items():
+    for members in reads.members.values():
         window = [a for a in members if not a.is_baseline and reads.since <= when(a) < reads.until]
         baseline = [a for a in members if a.is_baseline or (a.relevant and when(a) < reads.since)]
         originals = [a for a in window if not a.duplicate_of] or window
         if not baseline:
             needed += [originals[0].id] if originals else []
             continue
-        recent = sorted(baseline, key=lambda a: (not a.is_baseline, -when(a).timestamp()))[:MAX_BASELINE_TEXTS]
+        recent = sorted(baseline, key=lambda a: (not a.is_baseline, -when(a).timestamp()))[
+            :MAX_BASELINE_TEXTS
+        ]
         needed += [a.id for a in recent if not a.duplicate_of] + [a.id for a in originals]
     return list(dict.fromkeys(needed))
 
