@@ -159,7 +159,7 @@ class _Reads:
     def _pairs(self, query: Any, column: Any, ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for part in chunks(list(ids)):
-            out.update(self.session.execute(query.where(column.in_(part))).tuples().all())
+            out.update(self.session.execute(query.where(column.in_(part))).all())
         return out
 
     def tags(self, ids: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
@@ -228,7 +228,7 @@ def _not_facts(session: Session, topic: Topic) -> set[str]:
     background names of the store (``novelty.background``)."""
     fixed = {k for k, e in topic.entities.items() if e.common or e.outlet or e.kind not in novelty.FACT_KINDS}
     df = dict(
-        session.execute(select(Entity.key, Entity.df).where(Entity.in_gazetteer.is_(True))).tuples().all()
+        session.execute(select(Entity.key, Entity.df).where(Entity.in_gazetteer.is_(True))).all()
     )
     n = int(session.scalar(select(func.coalesce(func.sum(Story.members), 0))) or 0)
     return fixed | novelty.background(df, n)
