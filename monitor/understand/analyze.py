@@ -229,58 +229,40 @@ class _Copies:
             i for u in j.url_variants for i in self.by_url.get(u, ())
         }
         if not ids and len(j.row.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
-            near = {i for b in j.bands for i in self.by_band.get(b, ())}
-            ids = {i for i in near if self._similar(j.sig, i)}
+            near = sorted({i for b in j.bands for i in self.by_band.get(b, ())})
+            ids = set(self._similar(j.sig, near))
         roots = {
             r.id: r for r in (self.root(self.stored[i]) for i in ids if i in self.stored) if r.id != j.row.id
         }
         return min(roots.values(), key=lambda a: (a.at, a.id)) if roots else None
 
-    def _similar(self, sig: np.ndarray, other_id: str) -> bool:
-        other = self.sigs.get(other_id)
-        if other is None:
-            raw = self.stored[other_id].minhash
-            if not raw:
-                return False
-            other = self.sigs[other_id] = dedupe.from_bytes(raw)
-        return dedupe.similarity(sig, other) >= dedupe.NEAR_DUPLICATE_JACCARD
+    def _similar(self, sig: np.ndarray, ids: list[str]) -> list[str]:
+        """The ``ids`` whose signatures reach NEAR_DUPLICATE_JACCARD with ``sig`` (one numpy comparison)."""
+        known = []
+        for other_id in ids:
+            if other_id not in self.sigs and self.stored.get(other_id) and self.stored[other_id].minhash:
+                self.sigs[other_id] = dedupe.from_bytes(self.stored[other_id].minhash)  # type: ignore[arg-type]
+            if other_id in self.sigs and len(self.sigs[other_id]) == len(sig):
+                known.append(other_id)
+        if not known:
+            return []
+        agreement = (np.stack([self.sigs[i] for i in known]) == sig).mean(axis=1)
+        return [i for i, a in zip(known, agreement, strict=True) if a >= dedupe.NEAR_DUPLICATE_JACCARD]
 
 
 def _copies_index(session: Session, judged: list[_Judged]) -> _Copies:
     hashes = [j.row.content_hash for j in judged]
     urls = sorted({u for j in judged for u in j.url_variants})
     bands = sorted({b for j in judged for b in j.bands})
-    stored = storage.duplicate_candidates(session, hashes, urls, bands)
+    stored, hits = storage.duplicate_candidates(session, hashes, urls, bands)
     missing = {s.duplicate_of for s in stored.values() if s.duplicate_of and s.duplicate_of not in stored}
     stored.update(storage.roots(session, missing))
     copies = _Copies({})
     for item in stored.values():
-        copies.stored[item.id] = item
-    # index stored candidates by what matched them (hash / url / band are re-checked in memory)
-    hash_of, url_of, bands_of = _stored_keys(session, list(stored))
-    for item in stored.values():
-        copies.index(item, hash_of.get(item.id, ""), url_of.get(item.id), bands_of.get(item.id, []))
+        copies.index(item, item.content_hash, item.url, [])
+    for band, ids in hits.items():
+        copies.by_band.setdefault(band, set()).update(ids)
     return copies
-
-
-def _stored_keys(
-    session: Session, ids: list[str]
-) -> tuple[dict[str, str], dict[str, str | None], dict[str, list[tuple[int, int]]]]:
-    hash_of: dict[str, str] = {}
-    url_of: dict[str, str | None] = {}
-    bands_of: dict[str, list[tuple[int, int]]] = {}
-    for part in storage.chunks(ids):
-        for aid, h, url in session.execute(
-            select(Article.id, Article.content_hash, Article.url).where(Article.id.in_(part))
-        ):
-            hash_of[aid], url_of[aid] = h, url
-        for aid, band, bucket in session.execute(
-            select(ArticleBand.article_id, ArticleBand.band, ArticleBand.bucket).where(
-                ArticleBand.article_id.in_(part)
-            )
-        ):
-            bands_of.setdefault(aid, []).append((band, bucket))
-    return hash_of, url_of, bands_of
 
 
 class _Batch:

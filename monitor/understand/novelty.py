@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ..text import normalise
+from .facts import normalise
 
 NEW, DEVELOPING, KNOWN = "new", "developing", "known"
 #: A window brings new facts when its new-fact sentences name at least this many distinct new facts. One

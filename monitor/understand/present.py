@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..text import normalise
-from .facts import tokens
+from .facts import normalise, tokens
 from .novelty import bigrams
 from .topic import Topic
 

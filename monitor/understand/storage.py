@@ -63,6 +63,8 @@ class Stored:
     duplicate_of: str | None
     relevant: bool
     story_id: str | None
+    content_hash: str = ""
+    url: str | None = None
 
 
 @dataclass
@@ -112,17 +114,27 @@ def claim(session: Session, n: int) -> list[Any]:
 def _stored(session: Session, condition: Any) -> list[Stored]:
     at = func.coalesce(Article.published_at, Article.first_seen_at)
     rows = session.execute(
-        select(Article.id, Article.minhash, at, Article.duplicate_of, Article.relevant, StoryArticle.story_id)
+        select(
+            Article.id,
+            Article.minhash,
+            at,
+            Article.duplicate_of,
+            Article.relevant,
+            StoryArticle.story_id,
+            Article.content_hash,
+            Article.url,
+        )
         .outerjoin(StoryArticle, StoryArticle.article_id == Article.id)
         .where(condition, Article.analyzed_at.is_not(None), Article.relevant.is_not(None))
     ).all()
-    return [Stored(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+    return [Stored(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
 def duplicate_candidates(
     session: Session, hashes: Sequence[str], urls: Sequence[str], bands: Sequence[tuple[int, int]]
-) -> dict[str, Stored]:
-    """Stored, analysed articles sharing a text hash, a URL or an LSH (band, bucket) with the batch."""
+) -> tuple[dict[str, Stored], dict[tuple[int, int], set[str]]]:
+    """Stored, analysed articles sharing a text hash, a URL or an LSH (band, bucket) with the batch, and
+    which stored articles each (band, bucket) holds."""
     found: dict[str, Stored] = {}
     for part in chunks(list(hashes)):
         found.update((s.id, s) for s in _stored(session, Article.content_hash.in_(part)))
@@ -131,20 +143,19 @@ def duplicate_candidates(
     by_band: dict[int, list[int]] = {}
     for band, bucket in bands:
         by_band.setdefault(band, []).append(bucket)
-    ids: set[str] = set()
+    hits: dict[tuple[int, int], set[str]] = {}
     for band, buckets in by_band.items():  # one primary-key range per band (SQLite has no row-value IN)
         for part in chunks(buckets):
-            ids.update(
-                session.scalars(
-                    select(ArticleBand.article_id).where(
-                        ArticleBand.band == band, ArticleBand.bucket.in_(part)
-                    )
+            for bucket, article_id in session.execute(
+                select(ArticleBand.bucket, ArticleBand.article_id).where(
+                    ArticleBand.band == band, ArticleBand.bucket.in_(part)
                 )
-            )
-    missing = [i for i in ids if i not in found]
+            ):
+                hits.setdefault((band, bucket), set()).add(article_id)
+    missing = list({i for ids in hits.values() for i in ids} - set(found))
     for part in chunks(missing):
         found.update((s.id, s) for s in _stored(session, Article.id.in_(part)))
-    return found
+    return found, hits
 
 
 def roots(session: Session, ids: Iterable[str]) -> dict[str, Stored]:

@@ -22,6 +22,8 @@ BUNDLED_TOPIC = PACKAGE_DIR / "data" / "russia_north_korea.toml"
 ENTITY_KINDS = ("person", "place", "org")
 #: All-capital aliases up to this length are acronyms, matched case-sensitively ("UN" ≠ "un").
 ACRONYM_MAX_CHARS = 5
+#: Characters by which one-word prefix terms are indexed (shorter ones are checked against every word).
+PREFIX_INDEX_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,17 @@ class TermMatcher:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._by_first: dict[str, list[Pattern]] = {}
         self._prefix_firsts: list[Pattern] = []
+        #: one-word prefix terms ("nord-coréen*") by their first PREFIX_INDEX_CHARS characters, so a token
+        #: is checked only against the prefix terms it could continue
+        self._prefix_index: dict[str, list[Pattern]] = {}
+        self._short_prefixes: list[Pattern] = []
         for p in patterns:
             if p.prefix and len(p.words) == 1:
                 self._prefix_firsts.append(p)
+                if len(p.words[0]) >= PREFIX_INDEX_CHARS:
+                    self._prefix_index.setdefault(p.words[0][:PREFIX_INDEX_CHARS], []).append(p)
+                else:
+                    self._short_prefixes.append(p)
             else:
                 self._by_first.setdefault(p.words[0], []).append(p)
         for group in self._by_first.values():
@@ -70,16 +80,31 @@ class TermMatcher:
                 return False
         return True
 
+    def _candidates(self, tok: Token) -> list[Pattern]:
+        by_lower, by_cased = self._by_first.get(tok.lower), self._by_first.get(tok.cased)
+        prefixed = self._prefix_index.get(tok.lower[:PREFIX_INDEX_CHARS])
+        if not (by_lower or by_cased or prefixed or self._short_prefixes):
+            return []
+        found = (by_lower or []) + (by_cased or [])
+        for p in prefixed or ():
+            if tok.lower.startswith(p.words[0]):
+                found.append(p)
+        found += [p for p in self._short_prefixes if tok.lower.startswith(p.words[0])]
+        return found
+
     def find(self, toks: list[Token]) -> list[tuple[Pattern, int, int]]:
         """(pattern, first token index, end token index) for each match, left to right."""
         found: list[tuple[Pattern, int, int]] = []
         i = 0
         while i < len(toks):
-            candidates = self._by_first.get(toks[i].lower, []) + self._by_first.get(toks[i].cased, [])
-            candidates += [p for p in self._prefix_firsts if toks[i].lower.startswith(p.words[0])]
-            hit = next(
-                (p for p in sorted(candidates, key=lambda p: -len(p.words)) if self._matches(p, toks, i)),
-                None,
+            candidates = self._candidates(toks[i])
+            hit = (
+                next(
+                    (p for p in sorted(candidates, key=lambda p: -len(p.words)) if self._matches(p, toks, i)),
+                    None,
+                )
+                if candidates
+                else None
             )
             if hit is None:
                 i += 1
