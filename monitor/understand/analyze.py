@@ -21,6 +21,10 @@ by the horizon (SNAPSHOT_DAYS around the batch, plus the seeds' stories), never 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,11 +172,27 @@ class Snapshot:
 # -- one batch -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A claimed article: the columns judging needs (plain data, so it can go to a worker process)."""
+
+    id: str
+    url: str | None
+    title: str
+    text: str
+    lang: str
+    content_hash: str
+    published_at: datetime | None
+    first_seen_at: datetime
+    is_baseline: bool
+
+
 @dataclass
 class _Judged:
-    row: Any
+    row: _Row
     at: datetime
-    doc: Any
+    sentences: tuple[str, ...]
+    tags: dict[str, float]
     relevance: Any
     relevant: bool
     reason: str
@@ -182,7 +202,7 @@ class _Judged:
     facts: ArticleFacts | None
 
 
-def _judge(topic: Topic, row: Any) -> _Judged:
+def _judge(topic: Topic, row: _Row) -> _Judged:
     """Everything about one article that needs only its text (tokenised once, shared by every step)."""
     doc = build_document(row.title, row.text, topic.lead_sentences)
     verdict = judge(topic, doc)
@@ -191,7 +211,8 @@ def _judge(topic: Topic, row: Any) -> _Judged:
     return _Judged(
         row=row,
         at=when(row),
-        doc=doc,
+        sentences=tuple(s.text for s in doc.sentences),
+        tags=tag_scores(topic, doc) if relevant else {},
         relevance=verdict,
         relevant=relevant,
         reason=("baseline seed; " if row.is_baseline else "") + verdict.reason,
@@ -329,7 +350,7 @@ class _Batch:
     def _relevant(self, j: _Judged) -> str:
         self.summary.relevant += 1
         row = j.row
-        tags = tag_scores(self.topic, j.doc)
+        tags = j.tags
         self.plan.tags += [{"article_id": row.id, "tag": t, "score": s} for t, s in tags.items()]
         facts = j.facts
         assert facts is not None  # extracted for every relevant article
@@ -390,9 +411,33 @@ class _Batch:
             {"article_id": row.id, "entity_key": k, "mentions": facts.mentions[k]} for k in facts.found
         ]
         self.plan.sentences += [
-            {"article_id": row.id, "position": i, "text": s.text, "keys": " ".join(sorted(keys))}
-            for i, (s, keys) in enumerate(zip(j.doc.sentences, facts.per_sentence, strict=True))
+            {"article_id": row.id, "position": i, "text": s, "keys": " ".join(sorted(keys))}
+            for i, (s, keys) in enumerate(zip(j.sentences, facts.per_sentence, strict=True))
         ]
+
+
+#: Text processing (the judging above, ~75% of the CPU time) runs in this many worker processes when
+#: a batch is at least POOL_MIN_ROWS long: the bench's two cores; a short batch is not worth the fork.
+WORKERS = min(2, os.cpu_count() or 1)
+POOL_MIN_ROWS = 50
+_POOL_TOPIC: Topic | None = None  # set before forking: the workers inherit the loaded topic
+
+
+def _judge_in_worker(row: _Row) -> _Judged:
+    assert _POOL_TOPIC is not None
+    return _judge(_POOL_TOPIC, row)
+
+
+def _judge_all(topic: Topic, rows: list[_Row]) -> list[_Judged]:
+    """``_judge`` over ``rows``: in forked workers when worth it and safe (fork with other threads
+    running can deadlock, so a process with threads — the scheduler daemon — judges in-process)."""
+    global _POOL_TOPIC
+    if WORKERS < 2 or len(rows) < POOL_MIN_ROWS or threading.active_count() > 1 or os.name != "posix":
+        return [_judge(topic, row) for row in rows]
+    _POOL_TOPIC = topic
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        return list(pool.map(_judge_in_worker, rows, chunksize=max(1, len(rows) // (4 * WORKERS))))
 
 
 def _batch(
@@ -403,7 +448,7 @@ def _batch(
     rows: list[Any],
     summary: AnalyzeSummary,
 ) -> Plan:
-    judged = [_judge(topic, row) for row in rows]
+    judged = _judge_all(topic, [_Row(*row) for row in rows])
     copies = _copies_index(session, judged)
     snapshot.ensure(session, min(j.at for j in judged), max(j.at for j in judged))
     snapshot.weights.epoch += 1
