@@ -292,7 +292,8 @@ def _previously(baseline: list[Any], texts: dict[str, list[tuple[str, list[str]]
     if not baseline:
         return None
     seeds = [a for a in baseline if a.is_baseline]
-    a = seeds[0] if seeds else max(baseline, key=lambda b: (when(b), b.id))
+    originals = [a for a in baseline if not a.duplicate_of] or baseline  # copies have no stored sentences
+    a = seeds[0] if seeds else max(originals, key=lambda b: (when(b), b.id))
     sentence = present.lead_sentence(a.title, [t for t, _ in _body(a.title, texts.get(a.id, []))])
     return {
         "id": a.id,
