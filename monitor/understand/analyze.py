@@ -46,7 +46,7 @@ from ..store.models import (
     StoryKey,
 )
 from . import dedupe, storage, stories
-from .document import build_document
+from .document import LEAD, TITLE, build_document
 from .entities import ArticleFacts, extract
 from .relevance import judge
 from .storage import Plan, Stored
@@ -200,6 +200,7 @@ class _Judged:
     bands: list[tuple[int, int]]
     url_variants: list[str]
     facts: ArticleFacts | None
+    lead: frozenset[str] = frozenset()
 
 
 def _judge(topic: Topic, row: _Row) -> _Judged:
@@ -208,6 +209,7 @@ def _judge(topic: Topic, row: _Row) -> _Judged:
     verdict = judge(topic, doc)
     sig = dedupe.signature(row.text)
     relevant = verdict.relevant or bool(row.is_baseline)
+    facts = extract(topic, doc, row.lang, row.published_at) if relevant else None
     return _Judged(
         row=row,
         at=when(row),
@@ -219,7 +221,21 @@ def _judge(topic: Topic, row: _Row) -> _Judged:
         sig=sig,
         bands=dedupe.bands(sig),
         url_variants=dedupe.url_variants(row.url),
-        facts=extract(topic, doc, row.lang, row.published_at) if relevant else None,
+        facts=facts,
+        lead=_lead_people(topic, doc, facts),
+    )
+
+
+def _lead_people(topic: Topic, doc: Any, facts: ArticleFacts | None) -> frozenset[str]:
+    """The people (gazetteer persons, unknown names) named in the title and lead."""
+    if facts is None:
+        return frozenset()
+    return frozenset(
+        key
+        for sentence, keys in zip(doc.sentences, facts.per_sentence, strict=True)
+        if sentence.zone in (TITLE, LEAD)
+        for key in keys
+        if key.startswith("name:") or (key in topic.entities and topic.entities[key].kind == "person")
     )
 
 
@@ -356,7 +372,7 @@ class _Batch:
         assert facts is not None  # extracted for every relevant article
         self._facts(j, facts)
         keys = frozenset(facts.found) | {stories.TAG_PREFIX + t for t in tags}
-        features = ArticleFeatures(row.id, j.at, bool(row.is_baseline), keys)
+        features = ArticleFeatures(row.id, j.at, bool(row.is_baseline), keys, j.lead)
         decision = stories.decide(features, self.snapshot.candidates(features), self.snapshot.weights)
         if decision.story_id is None:
             profile = StoryProfile(stories.story_id_for(row.id), j.at, j.at)
@@ -378,6 +394,7 @@ class _Batch:
         self.plan.touched_stories[profile.story_id] = profile
         self.plan.member_delta[profile.story_id] += 1
         self.plan.story_keys.update((profile.story_id, k) for k in features.keys)
+        self.plan.story_keys.update((profile.story_id, stories.LEAD_PREFIX + k) for k in features.lead)
         self.plan.members.append(
             {
                 "article_id": row.id,

@@ -35,7 +35,7 @@ from ..store.models import (
     StoryArticle,
     StoryKey,
 )
-from .stories import StoryProfile
+from .stories import LEAD_PREFIX, StoryProfile
 
 #: Rows per ``IN (…)`` list: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
 IN_CHUNK = 500
@@ -184,7 +184,10 @@ def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, Sto
                 StoryKey.story_id.in_(part)
             )
         ):
-            profiles[story_id].keys[key] = int(n)
+            if key.startswith(LEAD_PREFIX):
+                profiles[story_id].lead[key[len(LEAD_PREFIX) :]] = int(n)
+            else:
+                profiles[story_id].keys[key] = int(n)
     return profiles
 
 
