@@ -184,3 +184,25 @@ def test_first_seen_names_keep_only_real_new_names() -> None:
         "name:aleksandr-kozlov",
         "mishustin",
     ]
+
+
+def test_a_follow_up_naming_the_storys_protagonist_joins_unless_two_stories_could_claim_it() -> None:
+    weights = _weights(**{"date_2023-09-13": 3, "khasan": 40})
+    seed = _article("seed", {"date:2023-09-13", "khasan", "fig:17000"} | ACTORS, seed=True)
+    seed = ArticleFeatures(seed.article_id, DAY, True, seed.keys, frozenset({"kim-jong-un"}))
+    story = _story("s-visit", seed)
+    tour = ArticleFeatures(
+        "tour",
+        DAY + timedelta(days=2),
+        False,
+        ACTORS | {"khasan", "name:mihail-degtiarev"},
+        frozenset({"kim-jong-un"}),
+    )
+    decision = stories.decide(tour, [story], weights)
+    assert decision.story_id == "s-visit" and decision.reasons[0].startswith("follow-up")
+    other = _story(
+        "s-other", ArticleFeatures("o", DAY, False, ACTORS | {"khasan"}, frozenset({"kim-jong-un"}))
+    )
+    assert stories.decide(tour, [story, other], weights).story_id is None  # refuses to guess
+    later = ArticleFeatures("late", DAY + timedelta(days=20), False, tour.keys, tour.lead)
+    assert stories.decide(later, [story], weights).story_id is None  # the follow-up week is over
