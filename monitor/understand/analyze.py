@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,10 @@ BATCH_SIZE = 200
 #: impossible beyond GRACE + HALF_LIFE × log2(1 / JOIN_SCORE) ≈ 43 days; 56 days leaves the strong path
 #: two more weeks for non-seed stories (seeds' stories are always held).
 SNAPSHOT_DAYS = 56
+#: Stored articles compared in full per new article when looking for a near-duplicate: those sharing
+#: the most LSH buckets with it. A copy shares nearly all 32 buckets, so it is always among the first;
+#: the bound keeps a bucket crowded by many similar texts from costing more than the store's size.
+MAX_DUPLICATE_CANDIDATES = 50
 
 
 @dataclass
@@ -152,15 +157,14 @@ class Snapshot:
         self.postings = {}
         for profile in self.profiles.values():
             self._post(profile, profile.keys)
-        self.weights.df.update(storage.key_df(session, {k for p in self.profiles.values() for k in p.keys}))
+        self.weights.update(storage.key_df(session, {k for p in self.profiles.values() for k in p.keys}))
 
     def _post(self, profile: StoryProfile, keys: Any) -> None:
         for key in keys:
             self.postings.setdefault(key, set()).add(profile.story_id)
 
     def candidates(self, article: ArticleFeatures) -> list[StoryProfile]:
-        ids = stories.candidates(article, self.postings, self.weights)
-        return [self.profiles[i] for i in sorted(ids) if i in self.profiles]
+        return stories.candidates(article, self.postings, self.profiles, self.weights)
 
     def join(self, profile: StoryProfile, article: ArticleFeatures) -> None:
         self.profiles[profile.story_id] = profile
@@ -290,8 +294,14 @@ class _Copies:
 def _copies_index(session: Session, judged: list[_Judged]) -> _Copies:
     hashes = [j.row.content_hash for j in judged]
     urls = sorted({u for j in judged for u in j.url_variants})
-    bands = sorted({b for j in judged for b in j.bands})
-    stored, hits = storage.duplicate_candidates(session, hashes, urls, bands)
+    stored = storage.exact_candidates(session, hashes, urls)
+    hits = storage.band_hits(session, sorted({b for j in judged for b in j.bands}))
+    wanted: set[str] = set()
+    for j in judged:  # per article, the stored articles sharing the most buckets with it, bounded
+        shared = Counter(i for b in j.bands for i in hits.get(b, ()))
+        wanted.update(i for i, _ in shared.most_common(MAX_DUPLICATE_CANDIDATES))
+    stored.update(storage.roots(session, wanted - set(stored)))
+    hits = {b: {i for i in ids if i in stored} for b, ids in hits.items()}
     missing = {s.duplicate_of for s in stored.values() if s.duplicate_of and s.duplicate_of not in stored}
     stored.update(storage.roots(session, missing))
     copies = _Copies({})
@@ -470,7 +480,7 @@ def _batch(
     snapshot.ensure(session, min(j.at for j in judged), max(j.at for j in judged))
     snapshot.weights.epoch += 1
     unknown = {k for j in judged if j.facts for k in j.facts.found if k not in snapshot.weights.df}
-    snapshot.weights.df.update(storage.key_df(session, unknown))
+    snapshot.weights.update(storage.key_df(session, unknown))
     batch = _Batch(topic, now, snapshot, copies, summary)
     for j in judged:
         batch.article(j)

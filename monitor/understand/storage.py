@@ -2,8 +2,8 @@
 
     claim(session, n)                 the next pending articles, only the columns judging needs
                                       (PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers share work)
-    duplicate_candidates(...)         (id, minhash, time, duplicate_of, story) of stored articles sharing a
-                                      text hash, a URL spelling or an LSH bucket with the batch
+    exact_candidates / band_hits      stored articles sharing a text hash, a URL spelling or an LSH bucket
+    roots(session, ids)               with the batch, read as (id, minhash, time, duplicate_of, story) only
     load_profiles(session, lo, hi)    the story profiles of the horizon and every seed's story
     key_df(session, keys)             document frequencies of index keys
     write(session, plan)              every judgment of the batch: bulk updates and idempotent upserts
@@ -130,16 +130,18 @@ def _stored(session: Session, condition: Any) -> list[Stored]:
     return [Stored(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
-def duplicate_candidates(
-    session: Session, hashes: Sequence[str], urls: Sequence[str], bands: Sequence[tuple[int, int]]
-) -> tuple[dict[str, Stored], dict[tuple[int, int], set[str]]]:
-    """Stored, analysed articles sharing a text hash, a URL or an LSH (band, bucket) with the batch, and
-    which stored articles each (band, bucket) holds."""
+def exact_candidates(session: Session, hashes: Sequence[str], urls: Sequence[str]) -> dict[str, Stored]:
+    """Stored, analysed articles sharing a text hash or a URL spelling with the batch."""
     found: dict[str, Stored] = {}
     for part in chunks(list(hashes)):
         found.update((s.id, s) for s in _stored(session, Article.content_hash.in_(part)))
     for part in chunks(list(urls)):
         found.update((s.id, s) for s in _stored(session, Article.url.in_(part)))
+    return found
+
+
+def band_hits(session: Session, bands: Sequence[tuple[int, int]]) -> dict[tuple[int, int], set[str]]:
+    """Which stored articles each LSH (band, bucket) of the batch holds (ids only)."""
     by_band: dict[int, list[int]] = {}
     for band, bucket in bands:
         by_band.setdefault(band, []).append(bucket)
@@ -152,10 +154,7 @@ def duplicate_candidates(
                 )
             ):
                 hits.setdefault((band, bucket), set()).add(article_id)
-    missing = list({i for ids in hits.values() for i in ids} - set(found))
-    for part in chunks(missing):
-        found.update((s.id, s) for s in _stored(session, Article.id.in_(part)))
-    return found, hits
+    return hits
 
 
 def roots(session: Session, ids: Iterable[str]) -> dict[str, Stored]:

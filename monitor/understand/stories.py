@@ -52,6 +52,9 @@ HALF_LIFE_DAYS = 21.0
 #: Keys whose weight is below this do not bring candidates (their postings are most stories of the
 #: horizon); they still count in the score of the candidates other keys bring.
 MIN_CANDIDATE_KEY_WEIGHT = 0.7
+#: Candidate stories scored in full per article: the best by cosine through the postings. A busy week
+#: holds a few dozen events; the bound keeps a crowded horizon (100,000 stored) from costing more.
+MAX_CANDIDATES = 40
 
 
 #: Story keys for the article's tags ("tag:troops"): what an event is about, in no language, so a follow-up
@@ -121,8 +124,23 @@ class KeyWeights:
     #: Bumped by the orchestrator once per batch: story norms are recomputed with the new weights.
     epoch: int = 0
 
+    _log_n: float = field(default=0.0, repr=False)
+    _log_df: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._log_n = math.log(self.n + 1)
+
     def __call__(self, key: str) -> float:
-        return max(0.0, math.log((self.n + 1) / (self.df.get(key, 0) + 1)))
+        log_df = self._log_df.get(key)
+        if log_df is None:
+            log_df = self._log_df[key] = math.log(self.df.get(key, 0) + 1)
+        return max(0.0, self._log_n - log_df)
+
+    def update(self, df: Mapping[str, int]) -> None:
+        """Document frequencies read from the store."""
+        self.df.update(df)
+        for key in df:
+            self._log_df.pop(key, None)
 
     def min_evidence(self) -> float:
         """The shared evidence needed to join: MIN_EVIDENCE_SHARE of the weight of a never-seen key."""
@@ -130,8 +148,10 @@ class KeyWeights:
 
     def add(self, keys: Iterable[str]) -> None:
         self.n += 1
+        self._log_n = math.log(self.n + 1)
         for key in keys:
             self.df[key] = self.df.get(key, 0) + 1
+            self._log_df.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -203,13 +223,26 @@ def similarity(
     return dot / (a_norm * s_norm), evidence, shared
 
 
-def candidates(article: ArticleFeatures, postings: Mapping[str, set[str]], weight: KeyWeights) -> set[str]:
-    """Stories sharing a key that says something (weight ≥ MIN_CANDIDATE_KEY_WEIGHT) with ``article``."""
-    found: set[str] = set()
+def candidates(
+    article: ArticleFeatures,
+    postings: Mapping[str, set[str]],
+    profiles: Mapping[str, StoryProfile],
+    weight: KeyWeights,
+) -> list[StoryProfile]:
+    """The MAX_CANDIDATES stories sharing the most with ``article`` through keys that say something
+    (weight ≥ MIN_CANDIDATE_KEY_WEIGHT): the dot product with each story's centroid accumulated over the
+    postings, divided by the story's norm (the cosine up to the article's own norm)."""
+    dot: dict[str, float] = {}
     for key in article.keys:
-        if key in postings and weight(key) >= MIN_CANDIDATE_KEY_WEIGHT:
-            found |= postings[key]
-    return found
+        w = weight(key)
+        if key not in postings or w < MIN_CANDIDATE_KEY_WEIGHT:
+            continue
+        for story_id in postings[key]:
+            profile = profiles.get(story_id)
+            if profile is not None and profile.members:
+                dot[story_id] = dot.get(story_id, 0.0) + w * w * profile.keys[key] / profile.members
+    ranked = sorted(dot, key=lambda i: (-dot[i] / (profiles[i].norm(weight) or 1.0), i))
+    return [profiles[i] for i in ranked[:MAX_CANDIDATES]]
 
 
 def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: KeyWeights) -> Decision:
