@@ -20,6 +20,7 @@ decision; nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -241,8 +242,10 @@ def candidates(
             profile = profiles.get(story_id)
             if profile is not None and profile.members:
                 dot[story_id] = dot.get(story_id, 0.0) + w * w * profile.keys[key] / profile.members
-    ranked = sorted(dot, key=lambda i: (-dot[i] / (profiles[i].norm(weight) or 1.0), i))
-    return [profiles[i] for i in ranked[:MAX_CANDIDATES]]
+    ranked = heapq.nlargest(
+        MAX_CANDIDATES, dot, key=lambda i: (dot[i] / (profiles[i].norm(weight) or 1.0), i)
+    )
+    return [profiles[i] for i in ranked]
 
 
 def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: KeyWeights) -> Decision:
