@@ -13,13 +13,13 @@ from datetime import datetime
 
 import pytest
 
-from bench.eval.__main__ import DEVSET, HALVES, SEED_IDS, load_set
-from bench.eval.score import KNOWN, NEW, story_week_truth, week_start
+from bench.eval.__main__ import DEVSET, DEVSET_WEEKS, HALVES, SEED_IDS, load_set
+from bench.eval.score import KNOWN, NEW, story_week_truth, week_start, week_table
 from monitor.config import PROJECT_DIR
 
 REQUIRED = {"id": str, "source": str, "lang": str, "published": str, "title": str, "text": str,
             "relevant": bool, "split": str, "new_facts": list}
-MIN_ARTICLES = 50  # first batch; raised to 150 as the set grows
+MIN_ARTICLES = 150
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,15 @@ def test_seed_weeks_come_after_their_seed(rows: list[dict]) -> None:
     for row in rows:
         if row["story"] and row["story"].startswith("seed"):
             assert row["published"].date().isoformat() >= seed_date[SEED_IDS[row["story"]]], row["id"]
+
+
+def test_the_story_week_file_matches_the_labels(rows: list[dict]) -> None:
+    written = [json.loads(line) for line in DEVSET_WEEKS.read_text(encoding="utf-8").splitlines()]
+    assert written == week_table(rows), "devset_weeks.jsonl is stale: run python -m bench.eval --write-weeks"
+
+
+def test_a_translation_carries_the_same_new_facts_as_its_original(raw: list[dict]) -> None:
+    by_id = {r["id"]: r for r in raw}
+    for row in raw:
+        if row.get("translation_of"):
+            assert row["new_facts"] == by_id[row["translation_of"]]["new_facts"], row["id"]

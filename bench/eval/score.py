@@ -108,6 +108,19 @@ def story_week_truth(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, datet
     return truth
 
 
+def week_table(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per story-week: story, week (Monday), status truth, half, and its article ids — the content
+    of ``devset_weeks.jsonl``, kept next to the set so the truth can be read (and reviewed) directly."""
+    rows = list(rows)
+    truth = story_week_truth(rows)
+    table = []
+    for (label, week), status in sorted(truth.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        members = [r for r in rows if r.get("story") == label and week_start(r["published"]) == week]
+        table.append({"story": label, "week": week.date().isoformat(), "status": status,
+                      "split": members[0].get("split", "all"), "articles": [r["id"] for r in members]})
+    return table
+
+
 def adds_facts(row: Mapping[str, Any]) -> bool:
     """The row brings facts new to its story (``new_facts``; the older set's boolean ``adds_facts``)."""
     return bool(row.get("new_facts")) if "new_facts" in row else bool(row.get("adds_facts"))
