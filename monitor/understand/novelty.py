@@ -2,8 +2,9 @@
 
     new         no baseline article belongs to the story
     developing  it has a baseline and the window's sentences bring new facts: figures, event dates or
-                gazetteer people/organisations (through their aliases, so in any language) that the
-                whole baseline story never named, in sentences unlike every baseline sentence
+                gazetteer people/organisations (through their aliases, so in any language) or unknown
+                names (transliteration-folded) that the whole baseline story never named, in sentences
+                unlike every baseline sentence
     known       every window sentence re-tells, republishes or translates baseline content
 
 Each window sentence is judged against the whole baseline story (every sentence of every baseline
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .facts import normalise
+from .facts import GENERIC_WORDS, normalise, translit_fold
 
 NEW, DEVELOPING, KNOWN = "new", "developing", "known"
 #: A window brings new facts when its new-fact sentences name at least this many distinct new facts. One
@@ -82,13 +83,26 @@ def is_event_date(key: str, published: datetime | date | None) -> bool:
 
 
 def fact_keys(keys: Iterable[str], gazetteer_keys: set[str], not_facts: set[str]) -> frozenset[str]:
-    """The keys that count as facts: figures, dates, and gazetteer names that are neither the watch's
-    ever-present actors nor outlets (``not_facts``)."""
+    """The keys that count as facts: figures, dates, gazetteer names that are neither the watch's
+    ever-present actors nor outlets (``not_facts``), and unknown names (new actors: "Hwang Joon-kook"),
+    their words transliteration-folded so a French and an English spelling are one fact; unknown names
+    made of a generic word ("Conseil de sécurité", "Foreign Ministry": a translated organisation) and
+    names in ``not_facts`` are not facts."""
     return frozenset(
         k
         for k in keys
-        if k.startswith(("fig:", "pct:", "date:")) or (k in gazetteer_keys and k not in not_facts)
+        if k not in not_facts
+        and (
+            k.startswith(("fig:", "pct:", "date:"))
+            or k in gazetteer_keys
+            or (k.startswith("name:") and not _GENERIC_PARTS.intersection(k[5:].split("-")))
+        )
     )
+
+
+#: Words that make an unknown name a generic phrase (see ``present.GENERIC_WORDS``), as name keys spell
+#: them.
+_GENERIC_PARTS = frozenset(translit_fold(w) for w in GENERIC_WORDS)
 
 
 def background(df: dict[str, int], n: int) -> set[str]:
