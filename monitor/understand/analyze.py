@@ -61,9 +61,10 @@ log = logging.getLogger(__name__)
 #: that a crash loses little work and SQLite's write lock is released within about a second.
 BATCH_SIZE = 200
 #: Days around a batch whose stories are held in memory. Joining needs cosine × decay ≥ JOIN_SCORE,
-#: impossible beyond GRACE + HALF_LIFE × log2(1 / JOIN_SCORE) ≈ 43 days; 56 days leaves the strong path
-#: two more weeks for non-seed stories (seeds' stories are always held).
-SNAPSHOT_DAYS = 56
+#: impossible beyond GRACE + HALF_LIFE × log2(1 / JOIN_SCORE) ≈ 105 days; 120 days leaves the strong
+#: path two more weeks for non-seed stories (seeds' stories are always held). Bounded by the horizon's
+#: news, never by the store.
+SNAPSHOT_DAYS = 120
 #: Stored articles compared in full per new article when looking for a near-duplicate: those sharing
 #: the most LSH buckets with it. A copy shares nearly all 32 buckets, so it is always among the first;
 #: the bound keeps a bucket crowded by many similar texts from costing more than the store's size.
