@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from ..store import Database
@@ -50,7 +50,7 @@ from . import dedupe, storage, stories
 from .document import LEAD, TITLE, build_document
 from .entities import ArticleFacts, extract
 from .relevance import judge
-from .storage import Plan, Stored
+from .storage import Plan, Stored, pending_count, when  # noqa: F401 - re-exported
 from .stories import ArticleFeatures, KeyWeights, StoryProfile
 from .tags import tag_scores
 from .topic import Topic
@@ -102,11 +102,6 @@ class AnalyzeSummary:
         )
 
 
-def when(article: Any) -> datetime:
-    """The time an article counts at: its publication, else when it was first seen."""
-    return article.published_at or article.first_seen_at
-
-
 def reset(session: Session) -> None:
     """Forget every judgment so the next run re-analyses everything (``monitor reprocess``)."""
     for table in (StoryArticle, StoryKey, Story, ArticleTag, ArticleEntity, ArticleBand, ArticleSentence):
@@ -122,12 +117,6 @@ def reset(session: Session) -> None:
         )
     )
     session.execute(delete(Entity))
-
-
-def pending_count(session: Session) -> int:
-    return int(
-        session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(None))) or 0
-    )
 
 
 # -- the snapshot: story profiles of the horizon -------------------------------------------------------

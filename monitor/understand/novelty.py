@@ -34,6 +34,9 @@ MIN_NEW_FACTS = 2
 #: Half of the bigrams in common means the same sentence lightly edited; distinct sentences on one topic
 #: share under a fifth.
 SAME_SENTENCE_JACCARD = 0.5
+#: Bigrams held by more baseline sentences than this bring no candidates for the repeat check (see
+#: ``Baseline.closest``): "of the", "de la". A bigram that specific to one sentence is shared by a repeat.
+MAX_BIGRAM_POSTINGS = 20
 #: A date more than this many days before the publication is a reference to an earlier event ("the
 #: summit of 19 June"); news reports what happened in the last week or so.
 EVENT_DATE_DAYS_BEFORE = 10
@@ -132,15 +135,22 @@ class Baseline:
             self.postings.setdefault(gram, []).append(index)
 
     def closest(self, grams: frozenset[str]) -> float:
-        """The highest bigram Jaccard of ``grams`` with a baseline sentence (0 when none shares one)."""
-        shared: dict[int, int] = {}
+        """The highest bigram Jaccard of ``grams`` with a baseline sentence (0 when none is near).
+
+        Candidates come through the bigrams that few baseline sentences hold (at most
+        MAX_BIGRAM_POSTINGS): a sentence repeating another shares half its bigrams, so surely one of
+        its rarer ones, while "of the" or "de la" would make every sentence a candidate."""
+        candidates: set[int] = set()
         for gram in grams:
-            for index in self.postings.get(gram, ()):
-                shared[index] = shared.get(index, 0) + 1
+            postings = self.postings.get(gram, ())
+            if len(postings) <= MAX_BIGRAM_POSTINGS:
+                candidates.update(postings)
         best = 0.0
-        for index, n in shared.items():
-            union = len(grams) + len(self.sentences[index]) - n
-            best = max(best, n / union if union else 0.0)
+        for index in candidates:
+            other = self.sentences[index]
+            shared = len(grams & other)
+            union = len(grams) + len(other) - shared
+            best = max(best, shared / union if union else 0.0)
         return best
 
 

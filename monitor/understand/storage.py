@@ -86,6 +86,17 @@ class Plan:
     reroots: list[tuple[str, str]] = field(default_factory=list)  # (old root, new root)
 
 
+def when(article: Any) -> datetime:
+    """The time an article counts at: its publication, else when it was first seen."""
+    return article.published_at or article.first_seen_at
+
+
+def pending_count(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(None))) or 0
+    )
+
+
 def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -67,10 +67,9 @@ from ..store.models import (
     iso,
 )
 from . import novelty, present
-from .analyze import when
 from .document import build_document
 from .entities import extract
-from .storage import chunks
+from .storage import chunks, when
 from .topic import Topic
 
 #: Weeks before the window whose weekly average each tag's volume is compared with.
