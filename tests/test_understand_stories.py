@@ -206,3 +206,12 @@ def test_a_follow_up_naming_the_storys_protagonist_joins_unless_two_stories_coul
     assert stories.decide(tour, [story, other], weights).story_id is None  # refuses to guess
     later = ArticleFeatures("late", DAY + timedelta(days=20), False, tour.keys, tour.lead)
     assert stories.decide(later, [story], weights).story_id is None  # the follow-up week is over
+
+
+def test_a_hyphenated_name_is_one_name_and_a_comma_separates_two() -> None:
+    def names(text: str) -> list[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return [f.name for f in extract(TOPIC, doc, "en", DAY).found.values() if f.key.startswith("name:")]
+
+    assert names("Hwang Joon-kook told the Security Council on Wednesday.") == ["Hwang Joon-kook"]
+    assert names("Trains to Chongjin, Hamhung and Wonsan resumed on Monday.") == []

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .document import Document
-from .facts import Token, dates, figures, translit_fold
+from .facts import Token, dates, figures, fold, translit_fold
 from .topic import Topic
 
 FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
@@ -56,7 +56,10 @@ def _is_capitalised(tok: Token) -> bool:
     return tok.cased[:1].isupper() and not tok.cased.isdigit()
 
 
-def _unknown_names(topic: Topic, toks: list[Token], taken: set[int]) -> list[Found]:
+def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) -> list[Found]:
+    """Runs of capitalised words the gazetteer did not take. ``text`` is the folded sentence the token
+    offsets point into: a run goes on across a hyphen ("Hwang Joon-kook": the part after it may be lower
+    case) and stops at punctuation ("Chongjin, Hamhung" are two names)."""
     names: list[Found] = []
     run: list[Token] = []
 
@@ -72,16 +75,26 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int]) -> list[Fou
             and " ".join(t.lower for t in run) not in topic.not_names
         ):
             key = "name:" + "-".join(translit_fold(t.lower) for t in run)
-            names.append(Found(key, " ".join(t.cased for t in run), UNKNOWN, False))
+            shown = run[0].cased + "".join(
+                ("-" if text[a.end : b.start] == "-" else " ") + b.cased
+                for a, b in zip(run, run[1:], strict=False)
+            )
+            names.append(Found(key, shown, UNKNOWN, False))
         run.clear()
 
     for i, tok in enumerate(toks):
+        gap = text[run[-1].end : tok.start] if run else ""
         if i in taken:
             close()
-        elif _is_capitalised(tok) or (run and tok.lower in NAME_PARTICLES):
+        elif run and gap == "-":
             run.append(tok)
         else:
-            close()
+            if run and gap.strip():  # punctuation between two capitalised words: two names
+                close()
+            if _is_capitalised(tok) or (run and tok.lower in NAME_PARTICLES):
+                run.append(tok)
+            else:
+                close()
     close()
     return names
 
@@ -103,7 +116,7 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
             taken.update(range(start, end))
         for _, start, end in topic.sides.find(toks):  # "North Korean", "Russian": the topic, not a name
             taken.update(range(start, end))
-        for name in _unknown_names(topic, toks, taken):
+        for name in _unknown_names(topic, toks, taken, fold(sentence.text)):
             found.setdefault(name.key, name)
             keys.add(name.key)
             mentions[name.key] += 1

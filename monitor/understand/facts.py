@@ -120,6 +120,26 @@ GENERIC_WORDS = frozenset(
         "doctrine",
         "declaration",
         "accord",
+        # outlets and buildings ("Chosun Ilbo", "Grand Theatre")
+        "ilbo",
+        "sinmun",
+        "shimbun",
+        "gazette",
+        "tribune",
+        "theatre",
+        "theater",
+        "stadium",
+        "airport",
+        "aeroport",
+        "station",
+        "gare",
+        "hotel",
+        "museum",
+        "musee",
+        "palace",
+        "palais",
+        "hospital",
+        "hopital",
     }
 )
 #: Sentences shorter than this are debris (a dateline, a photo credit), not sentences.
