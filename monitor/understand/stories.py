@@ -56,6 +56,10 @@ HALF_LIFE_DAYS = 42.0
 #: Keys whose weight is below this do not bring candidates (their postings are most stories of the
 #: horizon); they still count in the score of the candidates other keys bring.
 MIN_CANDIDATE_KEY_WEIGHT = 0.7
+#: A key carried by more stories of the horizon than this cannot single one out: it brings no candidates
+#: (it still counts in the score of those other keys bring). Bounds the work per article whatever the
+#: horizon holds; 200 stories is several weeks of a busy watch's events.
+MAX_POSTINGS_SCANNED = 200
 #: Candidate stories scored in full per article: the best by cosine through the postings. A busy week
 #: holds a few dozen events; the bound keeps a crowded horizon (100,000 stored) from costing more.
 MAX_CANDIDATES = 40
@@ -239,7 +243,7 @@ def candidates(
     dot: dict[str, float] = {}
     for key in article.keys:
         w = weight(key)
-        if key not in postings or w < MIN_CANDIDATE_KEY_WEIGHT:
+        if key not in postings or w < MIN_CANDIDATE_KEY_WEIGHT or len(postings[key]) > MAX_POSTINGS_SCANNED:
             continue
         for story_id in postings[key]:
             profile = profiles.get(story_id)
