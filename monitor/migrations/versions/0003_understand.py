@@ -21,11 +21,11 @@ _ORIGINALS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("entities") as batch_op:
-        batch_op.add_column(sa.Column("df", sa.Integer(), server_default="0", nullable=False))
-    with op.batch_alter_table("stories") as batch_op:
-        batch_op.add_column(sa.Column("members", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("has_seed", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Plain ADD COLUMN, never a batch copy: on SQLite a batch recreates the table, and dropping the old
+    # one cascades (foreign keys are on) into story_articles — every story membership would be lost.
+    op.add_column("entities", sa.Column("df", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("stories", sa.Column("members", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("stories", sa.Column("has_seed", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
         "story_keys",
         sa.Column("story_id", sa.String(length=64), nullable=False),
@@ -65,8 +65,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("article_sentences")
     op.drop_table("story_keys")
-    with op.batch_alter_table("stories") as batch_op:
-        batch_op.drop_column("has_seed")
-        batch_op.drop_column("members")
-    with op.batch_alter_table("entities") as batch_op:
-        batch_op.drop_column("df")
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35) rather than a batch copy, for the reason above
+    op.drop_column("stories", "has_seed")
+    op.drop_column("stories", "members")
+    op.drop_column("entities", "df")
