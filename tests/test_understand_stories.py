@@ -74,15 +74,17 @@ def test_seeds_never_merge_with_each_other() -> None:
     assert stories.decide(report, [seed_story], weights).story_id == "s-seed"
 
 
-def test_time_decays_continuously_and_a_late_retelling_still_joins() -> None:
+def test_time_decays_continuously_and_a_late_retelling_of_a_seed_still_joins() -> None:
     story = _story("s", _article("a", TROOPS))
     assert stories.decay(DAY + timedelta(days=3), story) == 1.0
     late = [stories.decay(DAY + timedelta(days=d), story) for d in (22, 25, 40)]
     assert 1.0 > late[0] > late[1] > late[2] > 0  # no cliff at 21 days
     weights = _weights(**{"fig_12000": 3, "fig_1500": 3, "date_2024-10-13": 4, "nis": 6, "vladivostok": 8})
-    retelling = _article("late", TROOPS | ACTORS, at=DAY + timedelta(days=120))
-    decision = stories.decide(retelling, [story], weights)
-    assert decision.story_id == "s"
+    retelling = _article("late", TROOPS | ACTORS, at=DAY + timedelta(days=240))
+    assert stories.decide(retelling, [story], weights).story_id is None  # another story, months on
+    seeded = _story("s-seed", _article("seed", TROOPS, seed=True))
+    decision = stories.decide(retelling, [seeded], weights)
+    assert decision.story_id == "s-seed"
     assert decision.reasons[0].startswith("strong")
 
 

@@ -36,8 +36,9 @@ from datetime import datetime, timedelta
 #: sharing a date and a name with their story 0.20–0.40. 0.2 accepts a follow-up with a fifth of its
 #: evidence on the story's keys; below it the two distributions overlap. README "Stories": the margins.
 JOIN_SCORE = 0.2
-#: A similarity this high joins whatever the time gap: a re-telling repeats the story's own specific
-#: keys (the seed's date, figures and names), which unrelated later events do not.
+#: A similarity this high joins a seed's story whatever the time gap: a re-telling repeats the seed's own
+#: specific keys (its date, figures and names), which unrelated later events do not. Other stories rely
+#: on the decay alone: a story re-told 19 months on ("Shoigu in Pyongyang" 2023 and 2025) is two stories.
 STRONG_SCORE = 0.55
 #: Shared evidence (sum of the shared keys' weights, in nats) needed to join at all, as a share of
 #: ln(N + 1), the weight of a key no other article carries: 0.5 is one key rarer than one article in
@@ -176,17 +177,22 @@ class Scored:
         return self.cosine * self.decay
 
     min_evidence: float = 0.0
+    #: the story holds a seed (the strong path is for seeds' stories)
+    seeded: bool = False
 
     @property
     def joins(self) -> bool:
-        return self.evidence >= self.min_evidence and (
-            self.score >= JOIN_SCORE or self.cosine >= STRONG_SCORE
-        )
+        return self.evidence >= self.min_evidence and (self.score >= JOIN_SCORE or self.strong)
+
+    @property
+    def strong(self) -> bool:
+        """The strong path: a seed's story, re-told whatever the gap."""
+        return self.seeded and self.cosine >= STRONG_SCORE
 
     @property
     def strength(self) -> float:
         """What candidates are ranked by: the decayed score, or the cosine on the strong path."""
-        return max(self.score, self.cosine if self.cosine >= STRONG_SCORE else 0.0)
+        return max(self.score, self.cosine if self.strong else 0.0)
 
 
 @dataclass(frozen=True)
@@ -265,7 +271,14 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
         if cosine > 0:
             scored.append(
                 (
-                    Scored(story.story_id, cosine, decay(article.at, story), evidence, weight.min_evidence()),
+                    Scored(
+                        story.story_id,
+                        cosine,
+                        decay(article.at, story),
+                        evidence,
+                        weight.min_evidence(),
+                        story.has_seed,
+                    ),
                     shared,
                 )
             )
