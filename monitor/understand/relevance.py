@@ -43,6 +43,15 @@ def judge(topic: Topic, doc: Document) -> Relevance:
         together += len(named) >= 2
         if sentence.zone in (TITLE, LEAD):
             opening |= named
+    naming = [i for i, sentence in enumerate(doc.sentences) if topic.sides.find(list(sentence.toks))]
+    lede = 1 if doc.sentences and doc.sentences[0].zone == TITLE else 0  # the text's first sentence
+    if len(naming) == 1 and naming[0] > lede:
+        # Every side named in one sentence only, and not the title or the lede that says what the article
+        # is about: an aside ("traders shrugged off reports of North Korean troops in Russia").
+        detail = ", ".join(f"{s} {scores[s]:g}" for s in topic.side_names)
+        return Relevance(
+            min(scores.values()), False, f"off-topic: only a passing mention (one sentence); {detail}", scores
+        )
     # The opening (title and lead) naming every side links them too: "Gifts swapped in Pyongyang" over
     # "Kremlin aide Yuri Ushakov listed…" is about the relationship though no one sentence names both.
     together += len(opening) >= len(topic.side_names) and not together
