@@ -56,6 +56,10 @@ def _is_capitalised(tok: Token) -> bool:
     return tok.cased[:1].isupper() and not tok.cased.isdigit()
 
 
+_APOSTROPHES = ("'", "\u2019")
+_JOINERS = ("-", *_APOSTROPHES)
+
+
 def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) -> list[Found]:
     """Runs of capitalised words the gazetteer did not take. ``text`` is the folded sentence the token
     offsets point into: a run goes on across a hyphen ("Hwang Joon-kook": the part after it may be lower
@@ -64,8 +68,8 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
     run: list[Token] = []
 
     def close() -> None:
-        while run and (run[-1].lower in NAME_PARTICLES):
-            run.pop()
+        while run and (run[-1].lower in NAME_PARTICLES or (run[-1].lower == "s" and len(run) > 1)):
+            run.pop()  # a trailing particle, or the "s" of a possessive ("Kozhemyako's")
         while run and run[0].cased in topic.name_stopwords:
             run.pop(0)
         capitals = [t for t in run if _is_capitalised(t)]
@@ -76,7 +80,7 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
         ):
             key = "name:" + "-".join(translit_fold(t.lower) for t in run)
             shown = run[0].cased + "".join(
-                ("-" if text[a.end : b.start] == "-" else " ") + b.cased
+                (text[a.end : b.start] if text[a.end : b.start] in _JOINERS else " ") + b.cased
                 for a, b in zip(run, run[1:], strict=False)
             )
             names.append(Found(key, shown, UNKNOWN, False))
@@ -86,8 +90,8 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
         gap = text[run[-1].end : tok.start] if run else ""
         if i in taken:
             close()
-        elif run and gap == "-":
-            run.append(tok)
+        elif run and (gap == "-" or (gap in _APOSTROPHES and tok.lower == "s")):
+            run.append(tok)  # "Joon-kook", "Women's Forum"
         else:
             if run and gap.strip():  # punctuation between two capitalised words: two names
                 close()
