@@ -18,11 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from monitor.config import parse_config
 from monitor.core import Monitor
-from monitor.store.models import Article
+from monitor.store.models import Article, Entity
 from monitor.text import content_hash
 
 from .common import WINDOW_UNTIL, config_data, peak_rss_mb, timer
@@ -97,6 +97,14 @@ def insert_articles(
         part += 1
 
 
+def _scale_key_counts(monitor: Monitor, copies: int) -> None:
+    """Entities are shared by every copy of the block (they are not copied): their document frequency
+    grows with the copies, as it would after a year of use, so the key weights stay realistic."""
+    if copies > 1:
+        with monitor.db.engine.begin() as conn:
+            conn.execute(update(Entity).values(df=Entity.df * copies))
+
+
 def build_store(
     workdir: str, db: str, size: int, window: int, prefill: str = "replicate", base: int = 2000, seed: int = 1
 ) -> dict[str, Any]:
@@ -132,6 +140,7 @@ def build_store(
     times["analyze_history_seconds"] = t["seconds"]
     with timer() as t:
         replicate(monitor.db.engine, copies, span.total_seconds() / 86400)
+        _scale_key_counts(monitor, copies)
         insert_articles(monitor, window, seed=seed, prefix="w", start=WINDOW_SINCE, end=WINDOW_UNTIL)
     times["replicate_seconds"] = t["seconds"]
     with timer() as t:

@@ -328,7 +328,7 @@ class Monitor:
 
         Pending articles are analysed first, so every window article is either in a story or excluded.
         """
-        from .understand.analyze import pending_count
+        from .understand.storage import pending_count
         from .understand.window import digest_data as build_digest_data
 
         with self.db.session(read_only=True) as session:

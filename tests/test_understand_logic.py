@@ -105,3 +105,19 @@ def test_a_broken_topic_file_is_reported_with_its_name_and_key(tmp_path: Path) -
         load_topic(bad)
     with pytest.raises(ConfigError, match="topic file not found"):
         load_topic(tmp_path / "missing.toml")
+
+
+def test_an_aside_naming_both_sides_in_one_later_sentence_is_off_topic() -> None:
+    aside = _judge(
+        "Brent slips as Chinese demand worries outweigh supply risks",
+        "Oil prices fell on Thursday as weak Chinese refinery data outweighed supply concerns.\n"
+        "Traders shrugged off geopolitical headlines, from the Middle East to reports of North Korean troops "
+        "in Russia, saying they had little bearing on supply.\nBrent settled at 72 dollars a barrel.",
+    )
+    assert not aside.relevant and "one sentence" in aside.reason
+    lede = _judge(
+        "Primorye governor hands Kim five attack drones as farewell gift",
+        "The governor of Russia's Primorye region gave Kim Jong Un five attack drones as the North Korean "
+        "leader prepared to leave the region on Sunday.\nThe drones were of the kind used in Ukraine.",
+    )
+    assert lede.relevant  # the lede says what the article is about

@@ -174,3 +174,69 @@ def test_an_article_marked_for_reanalysis_is_judged_again_without_duplicates(loa
                 for s in digest["stories"]]
 
     assert shape(after) == shape(before)
+
+
+def test_a_developing_story_says_what_it_follows_and_where_each_new_line_comes_from(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-10-21"), "en-austin-evidence")
+    assert story["status"] == "developing"
+    previously = story["previously"]
+    assert previously["id"] in {b["id"] for b in story["baseline"]}
+    assert previously["sentence"] and previously["sentence"] != previously["title"]
+    items = story["whats_new_items"]
+    assert [i["sentence"] for i in items] == story["whats_new"]
+    by_id = {a["id"]: a for a in story["articles"]}
+    for item in items:
+        article = by_id[item["article_id"]]
+        assert (item["url"], item["source"], item["published"], item["lang"]) == (
+            article["url"], article["source"], article["published"], article["lang"])
+
+
+def test_a_new_story_has_no_previously_and_its_key_sentences_skip_the_headline(loaded: Monitor) -> None:
+    story = _story_with(_week(loaded, "2024-10-14"), "fr-nis-troops")
+    assert story["status"] == "new"
+    assert story["previously"] is None and story["whats_new_items"] == []
+    assert story["key_sentences"]
+    assert all(s.strip().rstrip(".") != story["title"].strip().rstrip(".") for s in story["key_sentences"])
+
+
+def _analyze_in_process(config_data: dict[str, Any]) -> int:
+    from monitor.config import parse_config
+
+    with Monitor(parse_config(config_data, "<worker>"), clock=lambda: datetime(2026, 1, 1)) as m:
+        return m.analyze().analyzed
+
+
+def test_two_analysis_workers_share_the_pending_articles_without_failing(
+    monitor: Monitor, database_url: str
+) -> None:
+    import multiprocessing
+
+    from sqlalchemy import func, select
+
+    from monitor.store.models import Article, ArticleEntity, Entity, Story, StoryArticle
+
+    monitor.load_seeds(PROJECT_DIR / "seeds")
+    for row in _rows().values():
+        published = datetime.fromisoformat(row["published"])
+        with monitor.db.session() as session:
+            save_article(session, NewArticle(id=_id(row["id"]), url=_url(row["id"]), title=row["title"],
+                                             text=row["text"], source=row["source"], lang=row["lang"],
+                                             published_at=published), now=published)
+    data = {"database": {"url": database_url}, "feeds": []}
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        counts = pool.map(_analyze_in_process, [data, data])
+    assert sum(counts) >= len(_rows()) + 5  # every article judged (SQLite: one after the other)
+    with monitor.db.session(read_only=True) as session:
+        pending = select(func.count()).select_from(Article).where(Article.relevant.is_(None))
+        assert session.scalar(pending) == 0
+        memberships = session.scalar(select(func.count()).select_from(StoryArticle))
+        relevant = session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(True)))
+        assert memberships == relevant  # each relevant article in exactly one story
+        members = session.scalar(select(func.sum(Story.members)))
+        originals = session.scalar(select(func.count()).select_from(Article).where(
+            Article.relevant.is_(True), Article.duplicate_of.is_(None)))
+        assert members == originals  # profile counts neither lost nor doubled by the upserts
+        df = dict(session.execute(select(Entity.key, Entity.df)).all())
+        per_key = dict(session.execute(
+            select(ArticleEntity.entity_key, func.count()).group_by(ArticleEntity.entity_key)).all())
+        assert df == {k: per_key.get(k, 0) for k in df}

@@ -7,7 +7,9 @@ models must match the latest migration (``tests/test_store.py`` checks that they
            └─< articles >─ story_articles ─> stories
                  │  ├─< article_tags
                  │  ├─< article_entities >── entities
+                 │  ├─< article_sentences    (per-sentence fact keys, for novelty in the digest)
                  │  └─< article_bands        (MinHash-LSH buckets for near-duplicate lookup)
+    stories ─< story_keys                    (per story: how many original members carry each key)
     subscribers ─< deliveries >─ digests
     runs                                     (one row per fetch / digest / housekeeping run)
 
@@ -30,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,6 +126,30 @@ class Story(Base):
     last_published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Original (non-copy) members counted in ``story_keys``; whether one of them is a seed.
+    members: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    has_seed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StoryKey(Base):
+    """A story's profile for clustering: how many of its original members carry each index key."""
+
+    __tablename__ = "story_keys"
+
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    entity_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleSentence(Base):
+    """The sentences of a relevant original article with the fact keys each names (space-separated)."""
+
+    __tablename__ = "article_sentences"
+
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 is the title
+    text: Mapped[str] = mapped_column(Text, default="")
+    keys: Mapped[str] = mapped_column(Text, default="")
 
 
 class StoryArticle(Base):
@@ -154,6 +181,8 @@ class Entity(Base):
     kind: Mapped[str] = mapped_column(String(16), default="unknown")
     in_gazetteer: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Relevant original articles naming it (document frequency for the story key weights).
+    df: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ArticleEntity(Base):

@@ -1,26 +1,37 @@
-"""The understand stage's orchestrator: judge every article not yet analysed, incrementally.
+"""The understand stage's orchestrator: judge every article not yet analysed, a batch at a time.
 
-For each article with no judgment yet (``relevant IS NULL`` — written together with ``analyzed_at``, and
-indexed, so finding the work never scans the table), oldest publication first, in batches of one
-transaction each:
+Each batch is one transaction: read once, decide, write once.
 
-    1. relevance    score, relevant, reason                     relevance.judge (seeds are always relevant)
-    2. duplicates   same text hash / URL spelling, else MinHash-LSH bands → duplicate_of the earliest
-    3. tags         article_tags                                 tags.tag_scores        (relevant only)
-    4. entities     entities + article_entities (names, figures, dates)  entities.extract (relevant only)
-    5. story        join the best candidate story from the inverted index, else found a new one
+    claim        the next BATCH_SIZE pending articles (``relevant IS NULL``): seeds first, then oldest
+                 publication first
+    1. relevance score, relevant, reason                        relevance.judge (seeds are always relevant)
+    2. copies    same text hash / URL spelling, else MinHash-LSH → duplicate_of the earliest; candidates
+                 read as (id, minhash, time, duplicate_of, story) only, with ``IN`` lookups for the batch
+    3. tags      article_tags                                    tags.tag_scores       (relevant only)
+    4. facts     entities, article_entities, article_sentences    entities.extract      (relevant only)
+    5. story     stories.decide against the story profiles of the horizon (a snapshot held in memory for
+                 the run: key → stories postings, per-story key counts, IDF weights), updated as articles
+                 join, then written back as increments (story_keys, stories.members, entities.df)
+    write        storage.write: bulk updates and idempotent upserts
 
-A copy takes its original's relevance and story and is never analysed further. Each lookup is an index
-query bounded by a constant, so the cost per article does not grow with the number stored.
+A copy takes its original's relevance and story and is never analysed further. The snapshot is bounded
+by the horizon (SNAPSHOT_DAYS around the batch, plus the seeds' stories), never by the store's size.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+import numpy as np
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from ..store import Database
@@ -28,24 +39,35 @@ from ..store.models import (
     Article,
     ArticleBand,
     ArticleEntity,
+    ArticleSentence,
     ArticleTag,
     Entity,
     Story,
     StoryArticle,
+    StoryKey,
 )
-from . import dedupe, stories
-from .document import build_document
+from . import dedupe, storage, stories
+from .document import LEAD, TITLE, build_document
 from .entities import ArticleFacts, extract
 from .relevance import judge
+from .storage import Plan, Stored, pending_count, when  # noqa: F401 - re-exported
+from .stories import ArticleFeatures, KeyWeights, StoryProfile
 from .tags import tag_scores
 from .topic import Topic
 
 log = logging.getLogger(__name__)
 
-#: Articles judged per transaction: large enough to amortise commits, small enough that a crash loses
-#: little work and SQLite's write lock is released often.
-BATCH_SIZE = 100
-#: Candidates compared in full when looking for a near-duplicate (the LSH buckets already filtered them).
+#: Articles judged per transaction: large enough to amortise the lookups and the commit, small enough
+#: that a crash loses little work and SQLite's write lock is released within about a second.
+BATCH_SIZE = 200
+#: Days around a batch whose stories are held in memory. Joining needs cosine × decay ≥ JOIN_SCORE,
+#: impossible beyond GRACE + HALF_LIFE × log2(1 / JOIN_SCORE) ≈ 105 days; 120 days leaves the strong
+#: path two more weeks for non-seed stories (seeds' stories are always held). Bounded by the horizon's
+#: news, never by the store.
+SNAPSHOT_DAYS = 120
+#: Stored articles compared in full per new article when looking for a near-duplicate: those sharing
+#: the most LSH buckets with it. A copy shares nearly all 32 buckets, so it is always among the first;
+#: the bound keeps a bucket crowded by many similar texts from costing more than the store's size.
 MAX_DUPLICATE_CANDIDATES = 50
 
 
@@ -58,6 +80,8 @@ class AnalyzeSummary:
     stories_created: int = 0
     stories_joined: int = 0
     story_ids: set[str] = field(default_factory=set, repr=False)
+    #: Every story decision of the run (article id → decision), for margins and ``--verbose`` output.
+    decisions: dict[str, stories.Decision] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -71,19 +95,16 @@ class AnalyzeSummary:
 
     def line(self) -> str:
         """One line for the command line: what the understand stage decided."""
-        return (f"analyzed {self.analyzed}: {self.relevant} relevant, {self.off_topic} off-topic, "
-                f"{self.duplicates} copies, {self.stories_created} new stories, "
-                f"{self.stories_joined} joined known stories")
-
-
-def when(article: Article) -> datetime:
-    """The time an article counts at: its publication, else when it was first seen."""
-    return article.published_at or article.first_seen_at
+        return (
+            f"analyzed {self.analyzed}: {self.relevant} relevant, {self.off_topic} off-topic, "
+            f"{self.duplicates} copies, {self.stories_created} new stories, "
+            f"{self.stories_joined} joined known stories"
+        )
 
 
 def reset(session: Session) -> None:
     """Forget every judgment so the next run re-analyses everything (``monitor reprocess``)."""
-    for table in (StoryArticle, Story, ArticleTag, ArticleEntity, ArticleBand):
+    for table in (StoryArticle, StoryKey, Story, ArticleTag, ArticleEntity, ArticleBand, ArticleSentence):
         session.execute(delete(table))
     session.execute(
         update(Article).values(
@@ -98,10 +119,362 @@ def reset(session: Session) -> None:
     session.execute(delete(Entity))
 
 
-def pending_count(session: Session) -> int:
-    return int(
-        session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(None))) or 0
+# -- the snapshot: story profiles of the horizon -------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Story profiles around the articles being judged, their postings (key → stories) and weights."""
+
+    weights: KeyWeights
+    profiles: dict[str, StoryProfile] = field(default_factory=dict)
+    postings: dict[str, set[str]] = field(default_factory=dict)
+    lo: datetime | None = None
+    hi: datetime | None = None
+
+    def ensure(self, session: Session, first: datetime, last: datetime) -> None:
+        """Hold the stories within SNAPSHOT_DAYS of [first, last] (reloaded when the batch moves on)."""
+        margin = timedelta(days=SNAPSHOT_DAYS)
+        if (
+            self.lo is not None
+            and self.hi is not None
+            and self.lo <= first - margin
+            and last + margin <= self.hi
+        ):
+            return
+        self.lo, self.hi = first - margin, max(last, first + margin) + margin
+        self.profiles = storage.load_profiles(session, self.lo, self.hi)
+        self.postings = {}
+        for profile in self.profiles.values():
+            self._post(profile, profile.keys)
+        self.weights.update(storage.key_df(session, {k for p in self.profiles.values() for k in p.keys}))
+
+    def _post(self, profile: StoryProfile, keys: Any) -> None:
+        for key in keys:
+            self.postings.setdefault(key, set()).add(profile.story_id)
+
+    def candidates(self, article: ArticleFeatures) -> list[StoryProfile]:
+        return stories.candidates(article, self.postings, self.profiles, self.weights)
+
+    def join(self, profile: StoryProfile, article: ArticleFeatures) -> None:
+        self.profiles[profile.story_id] = profile
+        profile.add(article)
+        self._post(profile, article.keys)
+        self.weights.add(article.keys)
+
+
+# -- one batch -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A claimed article: the columns judging needs (plain data, so it can go to a worker process)."""
+
+    id: str
+    url: str | None
+    title: str
+    text: str
+    lang: str
+    content_hash: str
+    published_at: datetime | None
+    first_seen_at: datetime
+    is_baseline: bool
+
+
+@dataclass
+class _Judged:
+    row: _Row
+    at: datetime
+    sentences: tuple[str, ...]
+    tags: dict[str, float]
+    relevance: Any
+    relevant: bool
+    reason: str
+    sig: np.ndarray
+    bands: list[tuple[int, int]]
+    url_variants: list[str]
+    facts: ArticleFacts | None
+    lead: frozenset[str] = frozenset()
+
+
+def _judge(topic: Topic, row: _Row) -> _Judged:
+    """Everything about one article that needs only its text (tokenised once, shared by every step)."""
+    doc = build_document(row.title, row.text, topic.lead_sentences)
+    verdict = judge(topic, doc)
+    sig = dedupe.signature(row.text)
+    relevant = verdict.relevant or bool(row.is_baseline)
+    facts = extract(topic, doc, row.lang, row.published_at) if relevant else None
+    return _Judged(
+        row=row,
+        at=when(row),
+        sentences=tuple(s.text for s in doc.sentences),
+        tags=tag_scores(topic, doc) if relevant else {},
+        relevance=verdict,
+        relevant=relevant,
+        reason=("baseline seed; " if row.is_baseline else "") + verdict.reason,
+        sig=sig,
+        bands=dedupe.bands(sig),
+        url_variants=dedupe.url_variants(row.url),
+        facts=facts,
+        lead=_lead_people(topic, doc, facts),
     )
+
+
+def _lead_people(topic: Topic, doc: Any, facts: ArticleFacts | None) -> frozenset[str]:
+    """The people (gazetteer persons, unknown names) named in the title and lead."""
+    if facts is None:
+        return frozenset()
+    return frozenset(
+        key
+        for sentence, keys in zip(doc.sentences, facts.per_sentence, strict=True)
+        if sentence.zone in (TITLE, LEAD)
+        for key in keys
+        if key.startswith("name:") or (key in topic.entities and topic.entities[key].kind == "person")
+    )
+
+
+@dataclass
+class _Copies:
+    """The duplicate index for one batch: stored candidates plus the batch's earlier articles."""
+
+    stored: dict[str, Stored]
+    by_hash: dict[str, set[str]] = field(default_factory=dict)
+    by_url: dict[str, set[str]] = field(default_factory=dict)
+    by_band: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    sigs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def index(self, item: Stored, content_hash: str, url: str | None, bands: list[tuple[int, int]]) -> None:
+        self.stored[item.id] = item
+        self.by_hash.setdefault(content_hash, set()).add(item.id)
+        if url:
+            self.by_url.setdefault(url, set()).add(item.id)
+        for band in bands:
+            self.by_band.setdefault(band, set()).add(item.id)
+
+    def root(self, item: Stored) -> Stored:
+        return self.stored.get(item.duplicate_of, item) if item.duplicate_of else item
+
+    def original(self, j: _Judged) -> Stored | None:
+        """The earliest article ``j`` copies (exact first, else near), or None."""
+        ids = set(self.by_hash.get(j.row.content_hash, ())) | {
+            i for u in j.url_variants for i in self.by_url.get(u, ())
+        }
+        if not ids and len(j.row.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
+            near = sorted({i for b in j.bands for i in self.by_band.get(b, ())})
+            ids = set(self._similar(j.sig, near))
+        roots = {
+            r.id: r for r in (self.root(self.stored[i]) for i in ids if i in self.stored) if r.id != j.row.id
+        }
+        return min(roots.values(), key=lambda a: (a.at, a.id)) if roots else None
+
+    def _similar(self, sig: np.ndarray, ids: list[str]) -> list[str]:
+        """The ``ids`` whose signatures reach NEAR_DUPLICATE_JACCARD with ``sig`` (one numpy comparison)."""
+        known = []
+        for other_id in ids:
+            if other_id not in self.sigs and self.stored.get(other_id) and self.stored[other_id].minhash:
+                self.sigs[other_id] = dedupe.from_bytes(self.stored[other_id].minhash)  # type: ignore[arg-type]
+            if other_id in self.sigs and len(self.sigs[other_id]) == len(sig):
+                known.append(other_id)
+        if not known:
+            return []
+        agreement = (np.stack([self.sigs[i] for i in known]) == sig).mean(axis=1)
+        return [i for i, a in zip(known, agreement, strict=True) if a >= dedupe.NEAR_DUPLICATE_JACCARD]
+
+
+def _copies_index(session: Session, judged: list[_Judged]) -> _Copies:
+    hashes = [j.row.content_hash for j in judged]
+    urls = sorted({u for j in judged for u in j.url_variants})
+    stored = storage.exact_candidates(session, hashes, urls)
+    hits = storage.band_hits(session, sorted({b for j in judged for b in j.bands}))
+    wanted: set[str] = set()
+    for j in judged:  # per article, the stored articles sharing the most buckets with it, bounded
+        shared = Counter(i for b in j.bands for i in hits.get(b, ()))
+        wanted.update(i for i, _ in shared.most_common(MAX_DUPLICATE_CANDIDATES))
+    stored.update(storage.roots(session, wanted - set(stored)))
+    hits = {b: {i for i in ids if i in stored} for b, ids in hits.items()}
+    missing = {s.duplicate_of for s in stored.values() if s.duplicate_of and s.duplicate_of not in stored}
+    stored.update(storage.roots(session, missing))
+    copies = _Copies({})
+    for item in stored.values():
+        copies.index(item, item.content_hash, item.url, [])
+    for band, ids in hits.items():
+        copies.by_band.setdefault(band, set()).update(ids)
+    return copies
+
+
+class _Batch:
+    """Decisions for one batch, accumulated into a Plan (no I/O here)."""
+
+    def __init__(
+        self, topic: Topic, now: datetime, snapshot: Snapshot, copies: _Copies, summary: AnalyzeSummary
+    ):
+        self.topic, self.now, self.snapshot, self.copies, self.summary = topic, now, snapshot, copies, summary
+        self.plan = Plan()
+
+    def article(self, j: _Judged) -> None:
+        row = j.row
+        self.plan.forget.append(row.id)
+        self.summary.analyzed += 1
+        values: dict[str, Any] = {
+            "id": row.id,
+            "relevance": j.relevance.score,
+            "relevant": j.relevant,
+            "relevance_reason": j.reason,
+            "minhash": dedupe.to_bytes(j.sig),
+            "analyzed_at": self.now,
+            "duplicate_of": None,
+        }
+        self.plan.articles.append(values)
+        self.plan.bands += [{"band": b, "bucket": k, "article_id": row.id} for b, k in j.bands]
+        original = self.copies.original(j)
+        if original is not None and (original.at, original.id) <= (j.at, row.id):
+            self._copy(j, values, original)
+            return
+        joined_copy_story = None
+        if original is not None:  # the stored "original" is a later copy of this article: swap roles
+            self.plan.reroots.append((original.id, row.id))
+            self.plan.articles.append({"id": original.id, "duplicate_of": row.id})
+            joined_copy_story = original.story_id
+        story_id = self._relevant(j) if j.relevant else None
+        if story_id is None and joined_copy_story is None and not j.relevant:
+            self.summary.off_topic += 1
+        self.copies.index(
+            Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, j.bands
+        )
+        self.copies.sigs[row.id] = j.sig
+
+    def _copy(self, j: _Judged, values: dict[str, Any], original: Stored) -> None:
+        values["duplicate_of"] = original.id
+        values["relevant"] = original.relevant or bool(j.row.is_baseline)
+        values["relevance_reason"] = f"copy of {original.id}; {j.reason}"
+        self.summary.duplicates += 1
+        if original.story_id is not None and values["relevant"]:
+            self.plan.members.append(
+                {"article_id": j.row.id, "story_id": original.story_id, "similarity": 1.0, "joined_at": j.at}
+            )
+            profile = self.snapshot.profiles.get(original.story_id)
+            if profile is not None:
+                profile.first, profile.last = min(profile.first, j.at), max(profile.last, j.at)
+                self.plan.touched_stories[profile.story_id] = profile
+        self.copies.index(
+            Stored(j.row.id, None, j.at, original.id, bool(values["relevant"]), original.story_id),
+            j.row.content_hash,
+            j.row.url,
+            j.bands,
+        )
+
+    def _relevant(self, j: _Judged) -> str:
+        self.summary.relevant += 1
+        row = j.row
+        tags = j.tags
+        self.plan.tags += [{"article_id": row.id, "tag": t, "score": s} for t, s in tags.items()]
+        facts = j.facts
+        assert facts is not None  # extracted for every relevant article
+        self._facts(j, facts)
+        keys = frozenset(facts.found) | {stories.TAG_PREFIX + t for t in tags}
+        features = ArticleFeatures(row.id, j.at, bool(row.is_baseline), keys, j.lead)
+        decision = stories.decide(features, self.snapshot.candidates(features), self.snapshot.weights)
+        if decision.story_id is None:
+            profile = StoryProfile(stories.story_id_for(row.id), j.at, j.at)
+            self.plan.new_stories[profile.story_id] = {
+                "id": profile.story_id,
+                "title": row.title,
+                "first_published_at": j.at,
+                "last_published_at": j.at,
+                "created_at": j.at,
+                "updated_at": j.at,
+                "members": 0,
+                "has_seed": False,
+            }
+            self.summary.stories_created += 1
+        else:
+            profile = self.snapshot.profiles[decision.story_id]
+            self.summary.stories_joined += 1
+        self.snapshot.join(profile, features)
+        self.plan.touched_stories[profile.story_id] = profile
+        self.plan.member_delta[profile.story_id] += 1
+        self.plan.story_keys.update((profile.story_id, k) for k in features.keys)
+        self.plan.story_keys.update((profile.story_id, stories.LEAD_PREFIX + k) for k in features.lead)
+        self.plan.members.append(
+            {
+                "article_id": row.id,
+                "story_id": profile.story_id,
+                "similarity": decision.score,
+                "joined_at": j.at,
+            }
+        )
+        self.summary.story_ids.add(profile.story_id)
+        self.summary.decisions[row.id] = decision
+        log.debug("%s → %s (%s)", row.id, profile.story_id, "; ".join(decision.reasons))
+        return profile.story_id
+
+    def _facts(self, j: _Judged, facts: ArticleFacts) -> None:
+        row = j.row
+        for key, found in facts.found.items():
+            entry = self.plan.entities.get(key)
+            if entry is None:
+                self.plan.entities[key] = {
+                    "key": key,
+                    "name": found.name[:300],
+                    "kind": found.kind,
+                    "in_gazetteer": found.in_gazetteer,
+                    "first_seen_at": j.at,
+                    "df": 1,
+                }
+            else:
+                entry["df"] += 1
+                entry["first_seen_at"] = min(entry["first_seen_at"], j.at)
+        self.plan.article_entities += [
+            {"article_id": row.id, "entity_key": k, "mentions": facts.mentions[k]} for k in facts.found
+        ]
+        self.plan.sentences += [
+            {"article_id": row.id, "position": i, "text": s, "keys": " ".join(sorted(keys))}
+            for i, (s, keys) in enumerate(zip(j.sentences, facts.per_sentence, strict=True))
+        ]
+
+
+#: Text processing (the judging above, ~75% of the CPU time) runs in this many worker processes when
+#: a batch is at least POOL_MIN_ROWS long: the bench's two cores; a short batch is not worth the fork.
+WORKERS = min(2, os.cpu_count() or 1)
+POOL_MIN_ROWS = 50
+_POOL_TOPIC: Topic | None = None  # set before forking: the workers inherit the loaded topic
+
+
+def _judge_in_worker(row: _Row) -> _Judged:
+    assert _POOL_TOPIC is not None
+    return _judge(_POOL_TOPIC, row)
+
+
+def _judge_all(topic: Topic, rows: list[_Row]) -> list[_Judged]:
+    """``_judge`` over ``rows``: in forked workers when worth it and safe (fork with other threads
+    running can deadlock, so a process with threads — the scheduler daemon — judges in-process)."""
+    global _POOL_TOPIC
+    if WORKERS < 2 or len(rows) < POOL_MIN_ROWS or threading.active_count() > 1 or os.name != "posix":
+        return [_judge(topic, row) for row in rows]
+    _POOL_TOPIC = topic
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        return list(pool.map(_judge_in_worker, rows, chunksize=max(1, len(rows) // (4 * WORKERS))))
+
+
+def _batch(
+    session: Session,
+    topic: Topic,
+    now: datetime,
+    snapshot: Snapshot,
+    rows: list[Any],
+    summary: AnalyzeSummary,
+) -> Plan:
+    judged = _judge_all(topic, [_Row(*row) for row in rows])
+    copies = _copies_index(session, judged)
+    snapshot.ensure(session, min(j.at for j in judged), max(j.at for j in judged))
+    snapshot.weights.epoch += 1
+    unknown = {k for j in judged if j.facts for k in j.facts.found if k not in snapshot.weights.df}
+    snapshot.weights.update(storage.key_df(session, unknown))
+    batch = _Batch(topic, now, snapshot, copies, summary)
+    for j in judged:
+        batch.article(j)
+    return batch.plan
 
 
 def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = False) -> AnalyzeSummary:
@@ -110,272 +483,12 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
     if reset_first:
         with db.session() as session:
             reset(session)
+    with db.session(read_only=True) as session:
+        snapshot = Snapshot(KeyWeights(n=storage.originals_count(session)))
     while True:
         with db.session() as session:
-            batch = session.scalars(
-                select(Article)
-                .where(Article.relevant.is_(None))
-                .order_by(func.coalesce(Article.published_at, Article.first_seen_at), Article.id)
-                .limit(BATCH_SIZE)
-            ).all()
-            for article in batch:
-                _analyze_one(session, topic, article, now, summary)
-        if len(batch) < BATCH_SIZE:
+            rows = storage.claim(session, BATCH_SIZE)
+            if rows:
+                storage.write(session, _batch(session, topic, now, snapshot, rows, summary))
+        if len(rows) < BATCH_SIZE:
             return summary
-
-
-def _forget(session: Session, article_id: str) -> None:
-    """Drop an earlier analysis of this article (re-extracted text, partial reset): indexed deletes."""
-    for table in (ArticleTag, ArticleEntity, ArticleBand, StoryArticle):
-        session.execute(delete(table).where(table.article_id == article_id))
-
-
-def _analyze_one(
-    session: Session, topic: Topic, article: Article, now: datetime, summary: AnalyzeSummary
-) -> None:
-    _forget(session, article.id)
-    doc = build_document(article.title, article.text, topic.lead_sentences)
-    verdict = judge(topic, doc)
-    article.relevance = verdict.score
-    article.relevant = verdict.relevant or article.is_baseline
-    article.relevance_reason = ("baseline seed; " if article.is_baseline else "") + verdict.reason
-    sig = dedupe.signature(article.text)
-    article.minhash = dedupe.to_bytes(sig)
-    original = _find_original(session, article, sig)
-    session.add_all(ArticleBand(band=b, bucket=k, article_id=article.id) for b, k in dedupe.bands(sig))
-    article.analyzed_at = now
-    summary.analyzed += 1
-    if original is not None and when(original) <= when(article):
-        _mark_copy(session, article, original)
-        summary.duplicates += 1
-        return
-    if original is not None:  # the stored "original" is a later copy of this article: swap roles
-        _become_original(session, article, original)
-    if not article.relevant:
-        summary.off_topic += 1
-        return
-    summary.relevant += 1
-    for tag, score in tag_scores(topic, doc).items():
-        session.add(ArticleTag(article_id=article.id, tag=tag, score=score))
-    facts = extract(topic, doc, article.lang, article.published_at)
-    _store_entities(session, article, facts)
-    session.flush()
-    _assign_story(session, topic, article, facts, summary, joined_copy_story=_story_of(session, original))
-
-
-# -- duplicates ------------------------------------------------------------------------------------------
-
-
-def _root(session: Session, article: Article) -> Article:
-    if article.duplicate_of:
-        root = session.get(Article, article.duplicate_of)
-        if root is not None:
-            return root
-    return article
-
-
-def _find_original(session: Session, article: Article, sig: object) -> Article | None:
-    """The earliest stored article that ``article`` copies, found by index lookups only."""
-    same = [Article.content_hash == article.content_hash]
-    variants = dedupe.url_variants(article.url)
-    if variants:
-        same.append(Article.url.in_(variants))
-    exact = session.scalars(
-        select(Article)
-        .where(or_(*same), Article.id != article.id, Article.analyzed_at.is_not(None))
-        .order_by(func.coalesce(Article.published_at, Article.first_seen_at))
-        .limit(5)
-    ).all()
-    candidates = list(exact)
-    if not candidates and len(article.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
-        pairs = dedupe.bands(sig)  # type: ignore[arg-type]
-        ids = session.scalars(
-            select(ArticleBand.article_id)
-            # one primary-key lookup per band: SQLite does not index a row-value IN
-            .where(or_(*(and_(ArticleBand.band == b, ArticleBand.bucket == k) for b, k in pairs)))
-            .group_by(ArticleBand.article_id)
-            .order_by(func.count().desc())
-            .limit(MAX_DUPLICATE_CANDIDATES)
-        ).all()
-        for other in session.scalars(select(Article).where(Article.id.in_(ids), Article.id != article.id)):
-            if (
-                other.minhash
-                and dedupe.similarity(sig, dedupe.from_bytes(other.minhash)) >= dedupe.NEAR_DUPLICATE_JACCARD
-            ):  # type: ignore[arg-type]
-                candidates.append(other)
-    if not candidates:
-        return None
-    roots = {r.id: r for r in (_root(session, c) for c in candidates) if r.id != article.id}
-    if not roots:  # only its own copies: it is the original
-        return None
-    return min(roots.values(), key=lambda a: (when(a), a.id))
-
-
-def _mark_copy(session: Session, article: Article, original: Article) -> None:
-    article.duplicate_of = original.id
-    article.relevant = bool(original.relevant) or article.is_baseline
-    article.relevance_reason = f"copy of {original.id}; {article.relevance_reason}"
-    story_id = _story_of(session, original)
-    if story_id is not None and article.relevant:
-        session.add(
-            StoryArticle(article_id=article.id, story_id=story_id, similarity=1.0, joined_at=when(article))
-        )
-        _extend_story(session, story_id, article)
-
-
-def _become_original(session: Session, article: Article, later: Article) -> None:
-    """``article`` is older than the stored root it copies: it becomes the root of every copy."""
-    session.execute(update(Article).where(Article.duplicate_of == later.id).values(duplicate_of=article.id))
-    later.duplicate_of = article.id
-    later.relevance_reason = f"copy of {article.id}; {(later.relevance_reason or '').split('; ', 1)[-1]}"
-
-
-# -- entities and stories --------------------------------------------------------------------------------
-
-
-def _store_entities(session: Session, article: Article, facts: ArticleFacts) -> None:
-    seen_at = when(article)
-    for key, found in facts.found.items():
-        with session.no_autoflush:
-            entity = session.get(Entity, key)
-        if entity is None:
-            session.add(
-                Entity(
-                    key=key,
-                    name=found.name[:300],
-                    kind=found.kind,
-                    in_gazetteer=found.in_gazetteer,
-                    first_seen_at=seen_at,
-                )
-            )
-        elif seen_at < entity.first_seen_at:
-            entity.first_seen_at = seen_at
-    session.flush()  # entities first: article_entities refer to them
-    session.add_all(
-        ArticleEntity(article_id=article.id, entity_key=key, mentions=facts.mentions[key])
-        for key in facts.found
-    )
-
-
-def _story_of(session: Session, article: Article | None) -> str | None:
-    if article is None:
-        return None
-    return session.scalar(select(StoryArticle.story_id).where(StoryArticle.article_id == article.id))
-
-
-def _candidate_stories(session: Session, article: Article) -> set[str]:
-    """Stories active within the horizon of ``article`` (indexed by date), plus seeds' stories for a
-    non-seed: bounded by how much news a few weeks hold, never by the size of the store."""
-    horizon = timedelta(days=stories.HORIZON_DAYS)
-    at = when(article)
-    ids = set(
-        session.scalars(
-            select(Story.id)
-            .where(Story.last_published_at >= at - horizon, Story.first_published_at <= at + horizon)
-            .order_by(Story.last_published_at.desc())
-            .limit(stories.MAX_CANDIDATE_STORIES)
-        )
-    )
-    if not article.is_baseline:
-        ids |= set(
-            session.scalars(
-                select(StoryArticle.story_id)
-                .join(Article, Article.id == StoryArticle.article_id)
-                .where(Article.is_baseline.is_(True))
-            )
-        )
-    return ids
-
-
-def _candidates(
-    session: Session, topic: Topic, article: Article, feats: dict[str, float]
-) -> dict[str, tuple[str, dict[str, float]]]:
-    """Articles of candidate stories sharing a feature with ``article`` (within the horizon, or seeds).
-
-    Two queries with a fixed plan: the candidate stories' members (by ``story_id``), then those
-    members' index keys (by ``article_id``) — never a scan of a common key's postings list.
-    """
-    if not feats:
-        return {}
-    horizon = timedelta(days=stories.HORIZON_DAYS)
-    at = func.coalesce(Article.published_at, Article.first_seen_at)
-    near = at.between(when(article) - horizon, when(article) + horizon)
-    story_ids = list(_candidate_stories(session, article))
-    story_by_article: dict[str, str] = {}
-    for chunk in range(0, len(story_ids), 500):
-        story_by_article.update(
-            session.execute(
-                select(StoryArticle.article_id, StoryArticle.story_id)
-                .join(Article, Article.id == StoryArticle.article_id)
-                .where(
-                    StoryArticle.story_id.in_(story_ids[chunk : chunk + 500]),
-                    StoryArticle.article_id != article.id,
-                    Article.duplicate_of.is_(None),
-                    near if article.is_baseline else or_(Article.is_baseline.is_(True), near),
-                )
-                .limit(stories.MAX_CANDIDATE_ROWS)
-            ).all()
-        )
-    members = list(story_by_article)
-    keys: dict[str, list[str]] = {}
-    for chunk in range(0, len(members), 500):
-        for article_id, key in session.execute(
-            select(ArticleEntity.article_id, ArticleEntity.entity_key).where(
-                ArticleEntity.article_id.in_(members[chunk : chunk + 500])
-            )
-        ):
-            keys.setdefault(article_id, []).append(key)
-    shared = {a: sum(k in feats for k in ks) for a, ks in keys.items()}
-    chosen = sorted((a for a in shared if shared[a]), key=lambda a: -shared[a])[
-        : stories.MAX_CANDIDATE_ARTICLES
-    ]
-    return {a: (story_by_article[a], stories.features(topic, keys[a])) for a in chosen}
-
-
-def _assign_story(
-    session: Session,
-    topic: Topic,
-    article: Article,
-    facts: ArticleFacts,
-    summary: AnalyzeSummary,
-    joined_copy_story: str | None,
-) -> None:
-    feats = stories.features(topic, facts.found)
-    if joined_copy_story is not None:  # it was copied by an article already in a story
-        story_id, similarity = joined_copy_story, 1.0
-    else:
-        match = stories.best_story(feats, _candidates(session, topic, article, feats))
-        story_id, similarity = (match.story_id, match.overlap) if match else (None, 0.0)
-    if story_id is None:
-        story_id = stories.story_id_for(article.id)
-        if session.get(Story, story_id) is None:  # else: re-analysed founder, its story lives on
-            session.add(
-                Story(
-                    id=story_id,
-                    title=article.title,
-                    first_published_at=when(article),
-                    last_published_at=when(article),
-                    created_at=when(article),
-                    updated_at=when(article),
-                )
-            )
-        session.flush()
-        summary.stories_created += 1
-    else:
-        summary.stories_joined += 1
-    session.add(
-        StoryArticle(article_id=article.id, story_id=story_id, similarity=similarity, joined_at=when(article))
-    )
-    _extend_story(session, story_id, article)
-    summary.story_ids.add(story_id)
-
-
-def _extend_story(session: Session, story_id: str, article: Article) -> None:
-    story = session.get(Story, story_id)
-    if story is None:
-        return
-    at = when(article)
-    story.first_published_at = min(story.first_published_at or at, at)
-    story.last_published_at = max(story.last_published_at or at, at)
-    story.updated_at = max(story.updated_at or at, at)
-    session.flush()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from datasketch import MinHash
 
-from ..text import normalise
+from .facts import normalise
 
 #: MinHash permutations: 128 gives a Jaccard estimate within ±0.09 (2σ), plenty to tell copies (≥0.7)
 #: from re-written reports (≤0.3).

@@ -4,7 +4,8 @@ figures and dates.
 Keys are what the store's inverted index (``article_entities.entity_key``) holds:
 
     <gazetteer key>      "shoigu", "kursk"        kind person / place / org (from the topic file)
-    name:<folded words>  "name:ramon-pacheco-pardo" kind "unknown": a capitalised name the gazetteer lacks
+    name:<folded words>  "name:ramon-pacheco-pardo" kind "unknown": a capitalised name the gazetteer lacks,
+                         its words transliteration-folded ("Ouchakov" and "Ushakov" → "name:yuri-ushakov")
     fig:<number>         "fig:11000", "pct:50"    kind "figure"
     date:<YYYY-MM-DD>    "date:2024-12-04"        kind "date"
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .document import Document
-from .facts import Token, dates, figures
+from .facts import Token, dates, figures, fold, translit_fold
 from .topic import Topic
 
 FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
@@ -55,33 +56,49 @@ def _is_capitalised(tok: Token) -> bool:
     return tok.cased[:1].isupper() and not tok.cased.isdigit()
 
 
-def _unknown_names(topic: Topic, toks: list[Token], taken: set[int]) -> list[Found]:
+_APOSTROPHES = ("'", "\u2019")
+_JOINERS = ("-", *_APOSTROPHES)
+
+
+def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) -> list[Found]:
+    """Runs of capitalised words the gazetteer did not take. ``text`` is the folded sentence the token
+    offsets point into: a run goes on across a hyphen ("Hwang Joon-kook": the part after it may be lower
+    case) and stops at punctuation ("Chongjin, Hamhung" are two names)."""
     names: list[Found] = []
     run: list[Token] = []
 
     def close() -> None:
-        while run and (run[-1].lower in NAME_PARTICLES):
-            run.pop()
+        while run and (run[-1].lower in NAME_PARTICLES or (run[-1].lower == "s" and len(run) > 1)):
+            run.pop()  # a trailing particle, or the "s" of a possessive ("Kozhemyako's")
         while run and run[0].cased in topic.name_stopwords:
             run.pop(0)
         capitals = [t for t in run if _is_capitalised(t)]
-        if MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS and all(
-            t.cased not in topic.name_stopwords for t in capitals
+        if (
+            MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS
+            and all(t.cased not in topic.name_stopwords for t in capitals)
+            and " ".join(t.lower for t in run) not in topic.not_names
         ):
-            names.append(
-                Found(
-                    "name:" + "-".join(t.lower for t in run), " ".join(t.cased for t in run), UNKNOWN, False
-                )
+            key = "name:" + "-".join(translit_fold(t.lower) for t in run)
+            shown = run[0].cased + "".join(
+                (text[a.end : b.start] if text[a.end : b.start] in _JOINERS else " ") + b.cased
+                for a, b in zip(run, run[1:], strict=False)
             )
+            names.append(Found(key, shown, UNKNOWN, False))
         run.clear()
 
     for i, tok in enumerate(toks):
+        gap = text[run[-1].end : tok.start] if run else ""
         if i in taken:
             close()
-        elif _is_capitalised(tok) or (run and tok.lower in NAME_PARTICLES):
-            run.append(tok)
+        elif run and (gap == "-" or (gap in _APOSTROPHES and tok.lower == "s")):
+            run.append(tok)  # "Joon-kook", "Women's Forum"
         else:
-            close()
+            if run and gap.strip():  # punctuation between two capitalised words: two names
+                close()
+            if _is_capitalised(tok) or (run and tok.lower in NAME_PARTICLES):
+                run.append(tok)
+            else:
+                close()
     close()
     return names
 
@@ -103,7 +120,7 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
             taken.update(range(start, end))
         for _, start, end in topic.sides.find(toks):  # "North Korean", "Russian": the topic, not a name
             taken.update(range(start, end))
-        for name in _unknown_names(topic, toks, taken):
+        for name in _unknown_names(topic, toks, taken, fold(sentence.text)):
             found.setdefault(name.key, name)
             keys.add(name.key)
             mentions[name.key] += 1

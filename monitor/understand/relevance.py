@@ -2,7 +2,8 @@
 
 Each sentence naming a side adds the weight of its zone (title, lead, body) to that side, once however
 many terms it holds. The article is relevant when every side reaches ``min_side_score`` and, when the
-topic requires it, at least one sentence (or the title) names two sides together. An article about
+topic requires it, at least one sentence (or the title) names two sides together, or the opening
+(title and lead) names every side. An article about
 something else that names the other side in one passing body sentence scores 1.0 on that side and is
 off-topic, with a reason saying so.
 """
@@ -33,12 +34,27 @@ def judge(topic: Topic, doc: Document) -> Relevance:
     scores = dict.fromkeys(topic.side_names, 0.0)
     sentences_naming = dict.fromkeys(topic.side_names, 0)
     together = 0
+    opening: set[str] = set()
     for sentence in doc.sentences:
         named = {p.label for p, _, _ in topic.sides.find(list(sentence.toks))}
         for side in named:
             scores[side] += _weight(topic, sentence.zone)
             sentences_naming[side] += 1
         together += len(named) >= 2
+        if sentence.zone in (TITLE, LEAD):
+            opening |= named
+    naming = [i for i, sentence in enumerate(doc.sentences) if topic.sides.find(list(sentence.toks))]
+    lede = 1 if doc.sentences and doc.sentences[0].zone == TITLE else 0  # the text's first sentence
+    if len(naming) == 1 and naming[0] > lede:
+        # Every side named in one sentence only, and not the title or the lede that says what the article
+        # is about: an aside ("traders shrugged off reports of North Korean troops in Russia").
+        detail = ", ".join(f"{s} {scores[s]:g}" for s in topic.side_names)
+        return Relevance(
+            min(scores.values()), False, f"off-topic: only a passing mention (one sentence); {detail}", scores
+        )
+    # The opening (title and lead) naming every side links them too: "Gifts swapped in Pyongyang" over
+    # "Kremlin aide Yuri Ushakov listed…" is about the relationship though no one sentence names both.
+    together += len(opening) >= len(topic.side_names) and not together
     weakest = min(scores, key=lambda s: scores[s])
     score = scores[weakest]
     detail = ", ".join(f"{s} {scores[s]:g} ({sentences_naming[s]} sentences)" for s in topic.side_names)

@@ -22,6 +22,8 @@ BUNDLED_TOPIC = PACKAGE_DIR / "data" / "russia_north_korea.toml"
 ENTITY_KINDS = ("person", "place", "org")
 #: All-capital aliases up to this length are acronyms, matched case-sensitively ("UN" ≠ "un").
 ACRONYM_MAX_CHARS = 5
+#: Characters by which one-word prefix terms are indexed (shorter ones are checked against every word).
+PREFIX_INDEX_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,17 @@ class TermMatcher:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._by_first: dict[str, list[Pattern]] = {}
         self._prefix_firsts: list[Pattern] = []
+        #: one-word prefix terms ("nord-coréen*") by their first PREFIX_INDEX_CHARS characters, so a token
+        #: is checked only against the prefix terms it could continue
+        self._prefix_index: dict[str, list[Pattern]] = {}
+        self._short_prefixes: list[Pattern] = []
         for p in patterns:
             if p.prefix and len(p.words) == 1:
                 self._prefix_firsts.append(p)
+                if len(p.words[0]) >= PREFIX_INDEX_CHARS:
+                    self._prefix_index.setdefault(p.words[0][:PREFIX_INDEX_CHARS], []).append(p)
+                else:
+                    self._short_prefixes.append(p)
             else:
                 self._by_first.setdefault(p.words[0], []).append(p)
         for group in self._by_first.values():
@@ -70,16 +80,31 @@ class TermMatcher:
                 return False
         return True
 
+    def _candidates(self, tok: Token) -> list[Pattern]:
+        by_lower, by_cased = self._by_first.get(tok.lower), self._by_first.get(tok.cased)
+        prefixed = self._prefix_index.get(tok.lower[:PREFIX_INDEX_CHARS])
+        if not (by_lower or by_cased or prefixed or self._short_prefixes):
+            return []
+        found = (by_lower or []) + (by_cased or [])
+        for p in prefixed or ():
+            if tok.lower.startswith(p.words[0]):
+                found.append(p)
+        found += [p for p in self._short_prefixes if tok.lower.startswith(p.words[0])]
+        return found
+
     def find(self, toks: list[Token]) -> list[tuple[Pattern, int, int]]:
         """(pattern, first token index, end token index) for each match, left to right."""
         found: list[tuple[Pattern, int, int]] = []
         i = 0
         while i < len(toks):
-            candidates = self._by_first.get(toks[i].lower, []) + self._by_first.get(toks[i].cased, [])
-            candidates += [p for p in self._prefix_firsts if toks[i].lower.startswith(p.words[0])]
-            hit = next(
-                (p for p in sorted(candidates, key=lambda p: -len(p.words)) if self._matches(p, toks, i)),
-                None,
+            candidates = self._candidates(toks[i])
+            hit = (
+                next(
+                    (p for p in sorted(candidates, key=lambda p: -len(p.words)) if self._matches(p, toks, i)),
+                    None,
+                )
+                if candidates
+                else None
             )
             if hit is None:
                 i += 1
@@ -87,6 +112,10 @@ class TermMatcher:
             found.append((hit, i, i + len(hit.words)))
             i += len(hit.words)
         return found
+
+    def patterns(self) -> list[Pattern]:
+        """Every term this matcher finds."""
+        return [p for group in self._by_first.values() for p in group] + list(self._prefix_firsts)
 
     def labels(self, text: str) -> list[str]:
         return [p.label for p, _, _ in self.find(tokens(text))]
@@ -105,6 +134,8 @@ class EntityDef:
     name: str
     kind: str
     common: bool
+    #: A news outlet or agency (TASS, Yonhap): named as a source, never a newsworthy new name.
+    outlet: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,8 @@ class Topic:
     entities: dict[str, EntityDef]
     gazetteer: TermMatcher
     name_stopwords: frozenset[str]
+    #: Capitalised phrases that are not names ("Cold War", "Guerre froide"), folded lower-case words.
+    not_names: frozenset[str] = frozenset()
 
 
 def _get(
@@ -192,7 +225,11 @@ def _entities(data: dict[str, Any], origin: str) -> tuple[dict[str, EntityDef], 
         if key in entities:
             raise ConfigError(f"{where}.key: duplicate entity key {key!r}")
         entities[key] = EntityDef(
-            key, _get(row, "name", str, where), kind, _get(row, "common", bool, where, False)
+            key,
+            _get(row, "name", str, where),
+            kind,
+            _get(row, "common", bool, where, False),
+            _get(row, "outlet", bool, where, False),
         )
         patterns += [_pattern(a, key, f"{where}.aliases") for a in _terms(row, "aliases", where)]
     return entities, patterns
@@ -227,6 +264,10 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
         entities=entities,
         gazetteer=TermMatcher(entity_patterns),
         name_stopwords=frozenset(fold(w) for w in _get(names, "stopwords", list, f"{origin}: names", [])),
+        not_names=frozenset(
+            " ".join(t.lower for t in tokens(w))
+            for w in _get(names, "not_names", list, f"{origin}: names", [])
+        ),
     )
 
 

@@ -1,0 +1,307 @@
+"""The understand stage's reads and writes: one claim, a few ``IN`` lookups and one write per batch.
+
+    claim(session, n)                 the next pending articles, only the columns judging needs
+                                      (PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers share work)
+    exact_candidates / band_hits      stored articles sharing a text hash, a URL spelling or an LSH bucket
+    roots(session, ids)               with the batch, read as (id, minhash, time, duplicate_of, story) only
+    load_profiles(session, lo, hi)    the story profiles of the horizon and every seed's story
+    key_df(session, keys)             document frequencies of index keys
+    write(session, plan)              every judgment of the batch: bulk updates and idempotent upserts
+
+Upserts (``ON CONFLICT``) make the writes safe when two workers name the same new entity or key.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..store.models import (
+    Article,
+    ArticleBand,
+    ArticleEntity,
+    ArticleSentence,
+    ArticleTag,
+    Entity,
+    Story,
+    StoryArticle,
+    StoryKey,
+)
+from .stories import LEAD_PREFIX, StoryProfile
+
+#: Rows per ``IN (…)`` list: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
+IN_CHUNK = 500
+
+CLAIM_COLUMNS = (
+    Article.id,
+    Article.url,
+    Article.title,
+    Article.text,
+    Article.lang,
+    Article.content_hash,
+    Article.published_at,
+    Article.first_seen_at,
+    Article.is_baseline,
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the duplicate check needs of a stored article: never its text."""
+
+    id: str
+    minhash: bytes | None
+    at: datetime
+    duplicate_of: str | None
+    relevant: bool
+    story_id: str | None
+    content_hash: str = ""
+    url: str | None = None
+
+
+@dataclass
+class Plan:
+    """Everything one batch decided, written in one transaction."""
+
+    forget: list[str] = field(default_factory=list)
+    articles: list[dict[str, Any]] = field(default_factory=list)
+    bands: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    article_entities: list[dict[str, Any]] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    new_stories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    touched_stories: dict[str, StoryProfile] = field(default_factory=dict)
+    story_keys: Counter[tuple[str, str]] = field(default_factory=Counter)
+    member_delta: Counter[str] = field(default_factory=Counter)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    reroots: list[tuple[str, str]] = field(default_factory=list)  # (old root, new root)
+
+
+def when(article: Any) -> datetime:
+    """The time an article counts at: its publication, else when it was first seen."""
+    return article.published_at or article.first_seen_at
+
+
+def pending_count(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(None))) or 0
+    )
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(session: Session, model: type) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def claim(session: Session, n: int) -> list[Any]:
+    query = (
+        select(*CLAIM_COLUMNS)
+        .where(Article.relevant.is_(None))
+        # seeds first: the baseline's stories exist before any report that follows them is judged
+        .order_by(
+            Article.is_baseline.desc(), func.coalesce(Article.published_at, Article.first_seen_at), Article.id
+        )
+        .limit(n)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query).all())
+
+
+def _stored(session: Session, condition: Any) -> list[Stored]:
+    at = func.coalesce(Article.published_at, Article.first_seen_at)
+    rows = session.execute(
+        select(
+            Article.id,
+            Article.minhash,
+            at,
+            Article.duplicate_of,
+            Article.relevant,
+            StoryArticle.story_id,
+            Article.content_hash,
+            Article.url,
+        )
+        .outerjoin(StoryArticle, StoryArticle.article_id == Article.id)
+        .where(condition, Article.analyzed_at.is_not(None), Article.relevant.is_not(None))
+    ).all()
+    return [Stored(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
+
+
+def exact_candidates(session: Session, hashes: Sequence[str], urls: Sequence[str]) -> dict[str, Stored]:
+    """Stored, analysed articles sharing a text hash or a URL spelling with the batch."""
+    found: dict[str, Stored] = {}
+    for part in chunks(list(hashes)):
+        found.update((s.id, s) for s in _stored(session, Article.content_hash.in_(part)))
+    for part in chunks(list(urls)):
+        found.update((s.id, s) for s in _stored(session, Article.url.in_(part)))
+    return found
+
+
+def band_hits(session: Session, bands: Sequence[tuple[int, int]]) -> dict[tuple[int, int], set[str]]:
+    """Which stored articles each LSH (band, bucket) of the batch holds (ids only)."""
+    by_band: dict[int, list[int]] = {}
+    for band, bucket in bands:
+        by_band.setdefault(band, []).append(bucket)
+    hits: dict[tuple[int, int], set[str]] = {}
+    for band, buckets in by_band.items():  # one primary-key range per band (SQLite has no row-value IN)
+        for part in chunks(buckets):
+            for bucket, article_id in session.execute(
+                select(ArticleBand.bucket, ArticleBand.article_id).where(
+                    ArticleBand.band == band, ArticleBand.bucket.in_(part)
+                )
+            ):
+                hits.setdefault((band, bucket), set()).add(article_id)
+    return hits
+
+
+def roots(session: Session, ids: Iterable[str]) -> dict[str, Stored]:
+    found: dict[str, Stored] = {}
+    for part in chunks(list(ids)):
+        found.update((s.id, s) for s in _stored(session, Article.id.in_(part)))
+    return found
+
+
+def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, StoryProfile]:
+    """Profiles of the stories whose span meets [lo, hi], and of every story holding a seed."""
+    rows = session.execute(
+        select(
+            Story.id, Story.first_published_at, Story.last_published_at, Story.members, Story.has_seed
+        ).where(
+            or_(
+                and_(Story.last_published_at >= lo, Story.first_published_at <= hi),
+                Story.has_seed.is_(True),
+            )
+        )
+    ).all()
+    profiles = {r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4])) for r in rows}
+    for part in chunks(list(profiles)):
+        for story_id, key, n in session.execute(
+            select(StoryKey.story_id, StoryKey.entity_key, StoryKey.articles).where(
+                StoryKey.story_id.in_(part)
+            )
+        ):
+            if key.startswith(LEAD_PREFIX):
+                profiles[story_id].lead[key[len(LEAD_PREFIX) :]] = int(n)
+            else:
+                profiles[story_id].keys[key] = int(n)
+    return profiles
+
+
+def key_df(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in chunks(sorted(set(keys))):
+        out.update(
+            (k, int(n)) for k, n in session.execute(select(Entity.key, Entity.df).where(Entity.key.in_(part)))
+        )
+    return out
+
+
+def originals_count(session: Session) -> int:
+    """N for the key weights: original members counted in story profiles."""
+    return int(session.scalar(select(func.coalesce(func.sum(Story.members), 0))) or 0)
+
+
+def forget(session: Session, ids: Sequence[str]) -> None:
+    """Undo an earlier analysis of re-analysed articles: their counts leave the profiles and weights."""
+    for part in chunks(list(ids)):
+        counted = session.execute(
+            select(StoryArticle.article_id, StoryArticle.story_id)
+            .join(Article, Article.id == StoryArticle.article_id)
+            .where(StoryArticle.article_id.in_(part), Article.duplicate_of.is_(None))
+        ).all()
+        for article_id, story_id in counted:
+            keys = list(
+                session.scalars(
+                    select(ArticleEntity.entity_key).where(ArticleEntity.article_id == article_id)
+                )
+            )
+            if keys:
+                session.execute(
+                    update(StoryKey)
+                    .where(StoryKey.story_id == story_id, StoryKey.entity_key.in_(keys))
+                    .values(articles=StoryKey.articles - 1)
+                )
+                session.execute(update(Entity).where(Entity.key.in_(keys)).values(df=Entity.df - 1))
+            session.execute(update(Story).where(Story.id == story_id).values(members=Story.members - 1))
+        for table in (ArticleTag, ArticleEntity, ArticleBand, StoryArticle, ArticleSentence):
+            session.execute(delete(table).where(table.article_id.in_(part)))
+
+
+def write(session: Session, plan: Plan) -> None:
+    """Every judgment of one batch; idempotent where two workers may write the same row."""
+    if plan.forget:
+        forget(session, plan.forget)
+    if plan.articles:
+        session.execute(update(Article), plan.articles)  # bulk UPDATE by primary key
+    for old, new in plan.reroots:
+        session.execute(update(Article).where(Article.duplicate_of == old).values(duplicate_of=new))
+    if plan.entities:
+        stmt = _insert(session, Entity)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Entity.key],
+            set_={
+                "df": Entity.df + stmt.excluded.df,
+                "first_seen_at": case(
+                    (stmt.excluded.first_seen_at < Entity.first_seen_at, stmt.excluded.first_seen_at),
+                    else_=Entity.first_seen_at,
+                ),
+            },
+        )
+        session.execute(stmt, list(plan.entities.values()))
+    if plan.new_stories:
+        session.execute(_insert(session, Story).on_conflict_do_nothing(), list(plan.new_stories.values()))
+    for model, rows in (
+        (ArticleBand, plan.bands),
+        (ArticleTag, plan.tags),
+        (ArticleEntity, plan.article_entities),
+        (ArticleSentence, plan.sentences),
+        (StoryArticle, plan.members),
+    ):
+        if rows:
+            session.execute(_insert(session, model).on_conflict_do_nothing(), rows)
+    if plan.story_keys:
+        stmt = _insert(session, StoryKey)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[StoryKey.story_id, StoryKey.entity_key],
+            set_={"articles": StoryKey.articles + stmt.excluded.articles},
+        )
+        session.execute(
+            stmt, [{"story_id": s, "entity_key": k, "articles": n} for (s, k), n in plan.story_keys.items()]
+        )
+    if plan.touched_stories:
+        sid, delta, lo, hi = (bindparam(n) for n in ("sid", "delta", "lo", "hi"))
+        session.connection().execute(
+            update(Story)
+            .where(Story.id == sid)
+            .values(
+                members=Story.members + delta,
+                has_seed=or_(Story.has_seed, bindparam("seed")),
+                first_published_at=case((Story.first_published_at > lo, lo), else_=Story.first_published_at),
+                last_published_at=case((Story.last_published_at < hi, hi), else_=Story.last_published_at),
+                updated_at=case((Story.updated_at < hi, hi), else_=Story.updated_at),
+            ),
+            [
+                {
+                    "sid": p.story_id,
+                    "delta": plan.member_delta[p.story_id],
+                    "seed": p.has_seed,
+                    "lo": p.first,
+                    "hi": p.last,
+                }
+                for p in plan.touched_stories.values()
+            ],
+        )

@@ -1,0 +1,219 @@
+"""Pure decisions of stories, novelty and what a story shows: the clusterer seam called directly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.understand import novelty, present, stories
+from monitor.understand.document import build_document
+from monitor.understand.entities import extract
+from monitor.understand.facts import figures
+from monitor.understand.stories import ArticleFeatures, KeyWeights, StoryProfile
+from monitor.understand.topic import load_topic
+
+TOPIC = load_topic()
+DAY = datetime(2024, 10, 18)
+ACTORS = frozenset({"russia", "north-korea", "putin", "kim-jong-un", "pyongyang"})
+
+
+def _weights(n: int = 200, **df: int) -> KeyWeights:
+    """A store of ``n`` articles where the watch's actors are in nearly every one."""
+    counts = {k: n - 5 for k in ACTORS}
+    counts.update({k.replace("_", ":", 1).replace("_", "-"): v for k, v in df.items()})
+    return KeyWeights(n=n, df=counts)
+
+
+def _article(aid: str, keys: set[str], at: datetime = DAY, seed: bool = False) -> ArticleFeatures:
+    return ArticleFeatures(aid, at, seed, frozenset(keys))
+
+
+def _story(sid: str, *members: ArticleFeatures) -> StoryProfile:
+    profile = StoryProfile(sid, members[0].at, members[0].at)
+    for m in members:
+        profile.add(m)
+    return profile
+
+
+TROOPS = {"nis", "fig:12000", "fig:1500", "date:2024-10-13", "vladivostok"}
+
+
+def test_a_translation_sharing_the_events_keys_joins_its_story() -> None:
+    weights = _weights(**{"fig_12000": 3, "fig_1500": 3, "date_2024-10-13": 4, "nis": 6, "vladivostok": 8})
+    story = _story("s-troops", _article("en", TROOPS | ACTORS))
+    decision = stories.decide(_article("fr", TROOPS | ACTORS | {"kremlin"}), [story], weights)
+    assert decision.story_id == "s-troops"
+    assert decision.score >= stories.JOIN_SCORE
+    assert any("evidence" in r for r in decision.reasons)
+
+
+def test_sharing_only_the_watchs_actors_founds_a_new_story() -> None:
+    weights = _weights(**{"fig_12000": 3, "date_2024-10-13": 4})
+    story = _story("s-troops", _article("en", TROOPS | ACTORS))
+    other = _article("other", ACTORS | {"fig:600", "date:2024-10-17", "wonsan"})
+    decision = stories.decide(other, [story], weights)
+    assert decision.story_id is None
+    assert decision.scored and decision.scored[0].score < stories.JOIN_SCORE
+
+
+def test_one_background_figure_shared_with_one_member_does_not_pull_an_article_in() -> None:
+    # A recurring figure ("11,000 troops") is in every article of a big story and in an unrelated one:
+    # the story is compared as a whole, so one common key is a small share of its centroid.
+    weights = _weights(**{"fig_11000": 40})
+    members = [_article(f"m{i}", TROOPS | {"fig:11000", f"date:2024-10-{10 + i}"}) for i in range(5)]
+    story = _story("s-big", *members)
+    other = _article("x", ACTORS | {"fig:11000", "lavrov", "wonsan", "date:2024-10-19"})
+    assert stories.decide(other, [story], weights).story_id is None
+
+
+def test_seeds_never_merge_with_each_other() -> None:
+    weights = _weights(**{"csp-treaty": 2})
+    seed_story = _story("s-seed", _article("seed-a", {"csp-treaty", "date:2024-06-19"} | ACTORS, seed=True))
+    other_seed = _article("seed-b", {"csp-treaty", "date:2024-06-19"} | ACTORS, seed=True)
+    assert stories.decide(other_seed, [seed_story], weights).story_id is None
+    report = _article("report", {"csp-treaty", "date:2024-06-19"} | ACTORS)
+    assert stories.decide(report, [seed_story], weights).story_id == "s-seed"
+
+
+def test_time_decays_continuously_and_a_late_retelling_of_a_seed_still_joins() -> None:
+    story = _story("s", _article("a", TROOPS))
+    assert stories.decay(DAY + timedelta(days=3), story) == 1.0
+    late = [stories.decay(DAY + timedelta(days=d), story) for d in (22, 25, 40)]
+    assert 1.0 > late[0] > late[1] > late[2] > 0  # no cliff at 21 days
+    weights = _weights(**{"fig_12000": 3, "fig_1500": 3, "date_2024-10-13": 4, "nis": 6, "vladivostok": 8})
+    retelling = _article("late", TROOPS | ACTORS, at=DAY + timedelta(days=240))
+    assert stories.decide(retelling, [story], weights).story_id is None  # another story, months on
+    seeded = _story("s-seed", _article("seed", TROOPS, seed=True))
+    decision = stories.decide(retelling, [seeded], weights)
+    assert decision.story_id == "s-seed"
+    assert decision.reasons[0].startswith("strong")
+
+
+def test_key_weights_come_from_document_frequency() -> None:
+    weights = _weights(n=1000, **{"fig_1100": 2})
+    assert weights("putin") < 0.01 < weights("fig:1100")
+    assert weights("never-seen") > weights("fig:1100")
+    weights.add({"fig:1100"})
+    assert weights.n == 1001 and weights.df["fig:1100"] == 3
+
+
+def test_background_numbers_are_not_event_figures() -> None:
+    assert figures("the first visit in 24 years and the 75th anniversary of ties", "en") == set()
+    assert figures("Kim Yong Bok, 59, said 1,500 soldiers had arrived", "en") == {"fig:1500"}
+    assert figures("il y a 70 ans, âgé de 71 ans, la guerre de 1950-53", "fr") == set()
+    assert figures("près de 11 000 soldats", "fr") == {"fig:11000"}
+
+
+def test_transliterated_names_key_the_same_in_french_and_english() -> None:
+    def keys(text: str, lang: str) -> set[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:")}
+
+    en = keys("Kremlin aide Yuri Ushakov said the talks went well.", "en")
+    fr = keys(
+        "Le conseiller du Kremlin Iouri Ouchakov a déclaré que les entretiens s'étaient bien passés.", "fr"
+    )
+    assert en and en == fr
+
+
+def _baseline(*sentences: tuple[str, set[str]]) -> novelty.Baseline:
+    base = novelty.Baseline()
+    for text, keys in sentences:
+        base.add(text, keys)
+    return base
+
+
+def test_a_week_of_retellings_in_another_language_is_known() -> None:
+    base = _baseline(
+        ("Putin and Kim signed a treaty on 19 June.", {"date:2024-06-19", "csp-treaty"}),
+        ("Seoul said 11,000 troops were sent.", {"fig:11000"}),
+    )
+    window = [
+        novelty.WindowSentence(
+            "a",
+            "Poutine et Kim ont signé le traité le 19 juin.",
+            frozenset({"date:2024-06-19", "csp-treaty"}),
+        ),
+        novelty.WindowSentence("a", "Séoul parle de 11 000 soldats envoyés.", frozenset({"fig:11000"})),
+    ]
+    assert novelty.judge(window, base).status == novelty.KNOWN
+
+
+def test_new_figures_and_dates_make_a_story_developing_with_where_they_come_from() -> None:
+    base = _baseline(("Seoul said 11,000 troops were sent.", {"fig:11000"}))
+    fresh = novelty.WindowSentence(
+        "b", "Kyiv said 3,000 more arrived on 23 October.", frozenset({"fig:3000", "date:2024-10-23"})
+    )
+    old = novelty.WindowSentence("b", "Seoul said 11,000 troops were sent.", frozenset({"fig:11000"}))
+    verdict = novelty.judge([old, fresh], base)
+    assert verdict.status == novelty.DEVELOPING
+    assert verdict.whats_new == (fresh.text,) and verdict.items == (fresh,)
+
+
+def test_an_old_date_is_background_not_an_event_date() -> None:
+    published = datetime(2024, 12, 4)
+    assert not novelty.is_event_date("date:2024-06-19", published)
+    assert novelty.is_event_date("date:2024-12-02", published)
+    assert novelty.is_event_date("fig:10", published)
+
+
+def test_key_sentences_never_repeat_the_headline_nor_cut_a_quote_open() -> None:
+    headline = "Shoigu meets Kim Jong Un in Pyongyang"
+    sentences = [
+        "Shoigu meets Kim Jong Un in Pyongyang.",
+        "« Nous sommes prêts.",
+        "Nous irons jusqu'au bout », a-t-il dit.",
+        "The visit lasted two days.",
+    ]
+    shown = present.key_sentences(headline, sentences, 3)
+    assert shown == [
+        "« Nous sommes prêts. Nous irons jusqu'au bout », a-t-il dit.",
+        "The visit lasted two days.",
+    ]
+
+
+def test_first_seen_names_keep_only_real_new_names() -> None:
+    named = [
+        present.Named("tass", "TASS", "org", 3),  # an outlet
+        present.Named("name:kim-jong", "Kim Jong", "unknown", 3),  # a fragment of a gazetteer name
+        present.Named("name:cold-war", "Cold War", "unknown", 3),  # a common noun
+        present.Named("name:foreign-ministry", "Foreign Ministry", "unknown", 3),  # a generic phrase
+        present.Named("name:korea-herald", "Korea Herald", "unknown", 2),  # an outlet by its name
+        present.Named("name:ivan-petrov", "Ivan Petrov", "unknown", 1),  # one outlet's mention only
+        present.Named("name:aleksandr-kozlov", "Aleksandr Kozlov", "unknown", 2),
+        present.Named("mishustin", "Mikhail Mishustin", "person", 1),
+    ]
+    assert [n["key"] for n in present.first_seen_names(TOPIC, named)] == [
+        "name:aleksandr-kozlov",
+        "mishustin",
+    ]
+
+
+def test_a_follow_up_naming_the_storys_protagonist_joins_unless_two_stories_could_claim_it() -> None:
+    weights = _weights(**{"date_2023-09-13": 3, "khasan": 40})
+    seed = _article("seed", {"date:2023-09-13", "khasan", "fig:17000"} | ACTORS, seed=True)
+    seed = ArticleFeatures(seed.article_id, DAY, True, seed.keys, frozenset({"kim-jong-un"}))
+    story = _story("s-visit", seed)
+    tour = ArticleFeatures(
+        "tour",
+        DAY + timedelta(days=2),
+        False,
+        ACTORS | {"khasan", "name:mihail-degtiarev"},
+        frozenset({"kim-jong-un"}),
+    )
+    decision = stories.decide(tour, [story], weights)
+    assert decision.story_id == "s-visit" and decision.reasons[0].startswith("follow-up")
+    other = _story(
+        "s-other", ArticleFeatures("o", DAY, False, ACTORS | {"khasan"}, frozenset({"kim-jong-un"}))
+    )
+    assert stories.decide(tour, [story, other], weights).story_id is None  # refuses to guess
+    later = ArticleFeatures("late", DAY + timedelta(days=20), False, tour.keys, tour.lead)
+    assert stories.decide(later, [story], weights).story_id is None  # the follow-up week is over
+
+
+def test_a_hyphenated_name_is_one_name_and_a_comma_separates_two() -> None:
+    def names(text: str) -> list[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return [f.name for f in extract(TOPIC, doc, "en", DAY).found.values() if f.key.startswith("name:")]
+
+    assert names("Hwang Joon-kook told the Security Council on Wednesday.") == ["Hwang Joon-kook"]
+    assert names("Trains to Chongjin, Hamhung and Wonsan resumed on Monday.") == []
