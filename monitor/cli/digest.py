@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..digest.pipeline import SendReport, StoredDigest
-from ..digest.window import Window
 from ..errors import ConfigError
 from .base import Context, cli, pass_ctx
+
+if TYPE_CHECKING:  # annotations only: the digest stage is imported when a command uses it
+    from ..digest.pipeline import SendReport, StoredDigest
+    from ..digest.window import Window
 
 FORMATS = ("html", "text", "json", "eml")
 
