@@ -9,6 +9,7 @@ which stores them in batches.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -153,10 +154,14 @@ class ExtractionPool:
 
     def start(self, items: int) -> None:
         """Fork the workers now if ``items`` (feeds or pages) are enough to need them."""
-        if self._pool is None and items >= POOL_MIN_PAGES and self.workers > 1:
+        if self.would_start(items):
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context())
             for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 done.result()  # fork them now, while this process has one thread
+
+    def would_start(self, items: int) -> bool:
+        """Whether ``start(items)`` forks the workers (the caller first joins its threads)."""
+        return self._pool is None and items >= POOL_MIN_PAGES and self.workers > 1
 
     def executor(self, items: int) -> Executor:
         """The pool if started (or ``items`` make it worth starting now), else in-process."""
@@ -202,15 +207,21 @@ class PageFetcher:
         return PageResult(job.key, job.url, html=response.body)
 
     def run(self, jobs: list[PageJob], *, pool: ExtractionPool, times: StageTimes,
-            on_page: Callable[[], None] = lambda: None) -> Iterator[PageResult]:
-        """Fetch and prepare every job; yields results as they complete (in this thread)."""
+            on_page: Callable[[], None] = lambda: None,
+            io: Executor | None = None) -> Iterator[PageResult]:
+        """Fetch and prepare every job; yields results as they complete (in this thread).
+
+        ``io``: the caller's threads for the requests (kept for the run), else a pool for this call."""
         if not jobs:
             return
         started = time.monotonic()
         cpu = pool.executor(len(jobs))
         hints = {job.key: job.lang_hint for job in jobs}
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="page") as io:
-            fetched = [io.submit(self.fetch, job) for job in jobs]
+        own = ThreadPoolExecutor(self.threads, thread_name_prefix="page") if io is None else None
+        with own or contextlib.nullcontext():
+            threads = own or io
+            assert threads is not None
+            fetched = [threads.submit(self.fetch, job) for job in jobs]
             preparing: dict[Future, PageResult] = {}
             for done in as_completed(fetched):
                 page = done.result()
