@@ -27,13 +27,9 @@ from sqlalchemy import func, select
 from . import __version__
 from .config import Config, load_config
 from .digest import deliveries
-from .digest import window as digest_window
 
 # Re-exported for the entry points, which import only the facade:
 from .digest.deliveries import describe_uncertain as describe_uncertain
-from .digest.model import is_empty as digest_is_empty
-from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
-from .digest.window import Window
 from .due import DigestOutcome, OnceReport, digest_due_at, raw_html_cutoff
 from .errors import ConfigError, InputError, StorageError
 from .seeds import read_seed_folder
@@ -44,8 +40,11 @@ from .store.subscribers import ImportResult, SubscriberInfo
 from .text import word_count
 from .types import LoadProblem, LoadResult
 
-if TYPE_CHECKING:  # the ingest and understand stages are imported when first used (start-up time)
+if TYPE_CHECKING:  # the ingest, understand and digest stages are imported when first used (start-up
+    # time: `monitor fetch` needs none of digest's templates)
     from .digest.names import WatchNames
+    from .digest.pipeline import DigestPipeline, SendReport, StoredDigest
+    from .digest.window import Window
     from .ingest.pipeline import FeedCheck, FetchSummary
     from .understand.analyze import AnalyzeSummary
     from .understand.topic import Topic
@@ -341,23 +340,33 @@ class Monitor:
     # -- digest (issue 5) -------------------------------------------------------------------------------
 
     def _digests(self) -> DigestPipeline:
+        from .digest.pipeline import DigestPipeline
+
         return DigestPipeline(self.config, self.db, self.clock)
 
     def default_window(self, now: datetime | None = None) -> Window:
         """The last full week before ``now`` (default: the clock) in ``digest.timezone``."""
+        from .digest import window as digest_window
+
         return digest_window.default_window(now or self.clock(), self.config.digest.timezone,
                                             self.config.digest.weekday)
 
     def window_for_week(self, week: str) -> Window:
         """The window of an ISO week label such as ``"2026-W47"`` (see ``monitor.digest.window``)."""
+        from .digest import window as digest_window
+
         return digest_window.window_for_week(week, self.config.digest.timezone, self.config.digest.weekday)
 
     def custom_window(self, since: str, until: str) -> Window:
         """``--since DATE --until DATE`` (both days included, local to ``digest.timezone``)."""
+        from .digest import window as digest_window
+
         return digest_window.custom_window(since, until, self.config.digest.timezone)
 
     def check_finished(self, window: Window, what: str = "the window") -> None:
         """Raise ConfigError when ``window`` has not ended by the clock (a digest covers finished days)."""
+        from .digest import window as digest_window
+
         digest_window.check_finished(window, self.clock(), what)
 
     def build_digest(self, window: Window, *, archive: bool = True, hold: bool = True) -> StoredDigest:
@@ -385,6 +394,9 @@ class Monitor:
         """True when nothing is left to send for this window: every active subscriber was mailed (or
         refused permanently, or a crashed run may have mailed them), or the week is empty and
         ``digest.skip_empty`` is set; False when no digest exists."""
+        from .digest import deliveries
+        from .digest.model import is_empty as digest_is_empty
+
         with self.db.session(read_only=True) as session:
             row = session.execute(select(Digest.id, Digest.data).where(Digest.since == window.since,
                                                                        Digest.until == window.until)).first()

@@ -16,15 +16,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import Route
+if TYPE_CHECKING:  # starlette and the templates are imported when the app is built (start-up time of
+    # the other commands, which import this module for its defaults only)
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
 
 from .config import SERVE_HOST as DEFAULT_HOST
 from .config import SERVE_PORT as DEFAULT_PORT
-from .digest import i18n
-from .digest.render import render_page
 
 if TYPE_CHECKING:
     from .core import Monitor
@@ -38,6 +37,11 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Refe
 
 
 def _page(lang: str, title: str, message: str, *, button: str = "", status: int = 200) -> HTMLResponse:
+    from starlette.responses import HTMLResponse
+
+    from .digest import i18n
+    from .digest.render import render_page
+
     html = render_page("unsubscribe.html.j2", lang=i18n.check_lang(lang), title=title, message=message,
                        button=button)
     return HTMLResponse(html, status_code=status, headers=PRIVATE_HEADERS)
@@ -45,6 +49,12 @@ def _page(lang: str, title: str, message: str, *, button: str = "", status: int 
 
 def create_app(monitor: Monitor) -> Starlette:
     """The ASGI app serving ``monitor``'s archive folder and unsubscribe links."""
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse
+    from starlette.routing import Route
+
+    from .digest import i18n
+
     folder = monitor.config.digest.output_path()
     default_lang = monitor.config.digest.locale
     watch = monitor.watch_names()
@@ -79,6 +89,11 @@ def create_app(monitor: Monitor) -> Starlette:
 
 
 def _not_found(lang: str) -> HTMLResponse:
+    from starlette.responses import HTMLResponse
+
+    from .digest import i18n
+    from .digest.render import render_page
+
     t = i18n.messages(lang)
     return HTMLResponse(render_page("unsubscribe.html.j2", lang=i18n.check_lang(lang), title=t["not_found"],
                                     message=t["not_found_text"], button=""), status_code=404)

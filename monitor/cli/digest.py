@@ -14,6 +14,10 @@ if TYPE_CHECKING:  # the digest stage is imported when a command runs (`--help` 
     from ..digest.pipeline import SendReport, StoredDigest
     from ..digest.window import Window
 
+if TYPE_CHECKING:  # annotations only: the digest stage is imported when a command uses it
+    from ..digest.pipeline import SendReport, StoredDigest
+    from ..digest.window import Window
+
 FORMATS = ("html", "text", "json", "eml")
 
 

@@ -13,7 +13,22 @@
     pipeline.py    the orchestrator that Monitor.build_digest / send_digest call
 """
 
-from .pipeline import SendReport, StoredDigest
-from .window import Window
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pipeline import SendReport, StoredDigest
+    from .window import Window
 
 __all__ = ["SendReport", "StoredDigest", "Window"]
+#: Imported on first use: importing one module of the package (``deliveries`` for `monitor status`)
+#: must not load the templates and the SMTP code.
+_LAZY = {"SendReport": ".pipeline", "StoredDigest": ".pipeline", "Window": ".window"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name], __name__), name)

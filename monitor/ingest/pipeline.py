@@ -175,6 +175,21 @@ class FetchRun:
         self.problems: list[LoadProblem] = []
         self.totals = _Totals()
         self._seen: set[str] = set()
+        #: The run's I/O threads (feeds and pages), started once and kept for every batch: a fresh pool per
+        #: batch started 16 threads per 64 feeds, ~1.4 ms each under the GIL (0.11 s of a 300-feed
+        #: unchanged poll in cProfile).
+        self._io: ThreadPoolExecutor | None = None
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._io is None:
+            self._io = ThreadPoolExecutor(self.config.fetch.concurrency, thread_name_prefix="fetch")
+        return self._io
+
+    def _stop_threads(self) -> None:
+        """Join the I/O threads (before worker processes are forked: a fork wants one thread)."""
+        if self._io is not None:
+            self._io.shutdown(wait=True)
+            self._io = None
 
     def run(self, *, force: bool = False) -> FetchSummary:
         started = time.monotonic()
@@ -183,12 +198,15 @@ class FetchRun:
         batch = self.config.fetch.concurrency * CLAIM_BATCH_FACTOR
         after = 0
         with ExtractionPool(extract_workers(self.config.fetch.extract_workers)) as pool, \
-                HttpClient(self.config.fetch) as http:
+                HttpClient(self.config.fetch) as http, contextlib.ExitStack() as stack:
+            stack.callback(self._stop_threads)
             while True:
                 with self.db.session() as session:
                     tasks = feed_store.claim_due(session, self.now, after_id=after, limit=batch, force=force)
                 if not tasks:
                     break
+                if not pool.started and pool.would_start(len(tasks)):
+                    self._stop_threads()
                 pool.start(len(tasks))  # before any thread of this run starts
                 after = tasks[-1].id
                 try:
@@ -226,12 +244,11 @@ class FetchRun:
         cpu = pool.executor(0)
         fetched: list[Poll | Future[Poll]] = []
         total = self.totals.polled + len(tasks)
-        with ThreadPoolExecutor(self.config.fetch.concurrency, thread_name_prefix="feed") as threads:
-            for poll in threads.map(lambda t: get_feed(http, t, self.config), tasks):
-                parse = poll.response is not None and not poll.response.not_modified
-                fetched.append(cpu.submit(parse_poll, poll, self.config.fetch.max_entries_per_feed)
-                               if parse else poll)
-                self.progress("feeds", self.totals.polled + len(fetched), total)
+        for poll in self._threads().map(lambda t: get_feed(http, t, self.config), tasks):
+            parse = poll.response is not None and not poll.response.not_modified
+            fetched.append(cpu.submit(parse_poll, poll, self.config.fetch.max_entries_per_feed)
+                           if parse else poll)
+            self.progress("feeds", self.totals.polled + len(fetched), total)
         polls = [p.result() if isinstance(p, Future) else p for p in fetched]
         self.times.add("feeds", time.monotonic() - started)
         return polls
@@ -293,7 +310,11 @@ class FetchRun:
             done += 1
             self.progress("pages", done, len(jobs))
 
-        results = (fetcher.run(jobs, pool=pool, times=self.times, on_page=on_page)
+        if fetch.fetch_pages and not pool.started and pool.would_start(len(jobs)):
+            self._stop_threads()  # the workers are forked now, from a single-threaded process
+        if fetch.fetch_pages:
+            pool.start(len(jobs))
+        results = (fetcher.run(jobs, pool=pool, times=self.times, on_page=on_page, io=self._threads())
                    if fetch.fetch_pages else iter(()))
         writer = _BatchWriter(self)
         pending = {j.key for j in jobs}
