@@ -83,9 +83,9 @@ def extract_page(html: bytes, url: str, *, fast: bool = FAST_EXTRACTION) -> Extr
     except Exception:  # trafilatura on hostile HTML must not end the run: treat as "nothing extracted"
         logging.getLogger(__name__).debug("extraction failed for %s", url, exc_info=True)
         return None
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():  # a Document unless as_dict
         return None
-    return Extracted(text=doc.text[:MAX_TEXT_CHARS], title=one_line(meta["title"], 500),
+    return Extracted(text=str(doc.text)[:MAX_TEXT_CHARS], title=one_line(meta["title"], 500),
                      author=one_line(meta["author"], 300), date=meta["date"][:64],
                      sitename=one_line(meta["sitename"], 300), language=meta["language"])
 

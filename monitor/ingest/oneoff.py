@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -128,7 +130,7 @@ def reprocess(db: Database, config: Config) -> int:
     return count
 
 
-def _submit_all(db, pool, ids):  # type: ignore[no-untyped-def]
+def _submit_all(db: Database, pool: Executor, ids: list[str]) -> Iterator[tuple[str, Future[Any]]]:
     """Submit extraction of each article's stored page, in batches so memory stays bounded."""
     batch = 64
     for start in range(0, len(ids), batch):

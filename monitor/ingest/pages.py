@@ -22,12 +22,16 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FetchError
 from ..text import compress, content_hash
 from .canonical import is_opaque_aggregator_link
 from .http import HttpClient
 from .robots import RobotsCache
+
+if TYPE_CHECKING:
+    from .extract import Extracted
 
 #: Below this many pages, starting worker processes costs more than extracting in-process.
 POOL_MIN_PAGES = 8
@@ -53,7 +57,7 @@ class PageResult:
     key: int
     url: str
     html: bytes | None = None
-    extracted: object | None = None  # an extract.Extracted (typed loosely: extract is imported lazily)
+    extracted: Extracted | None = None  # extract is imported lazily: the type is for the checker only
     #: The page zlib-compressed for the store (done in the worker).
     compressed: bytes | None = None
     #: Why there is no page text ("HTTP 404", "disallowed by robots.txt", …), else None.
@@ -72,7 +76,7 @@ class StageTimes:
 
 @dataclass(frozen=True)
 class Prepared:
-    extracted: object | None
+    extracted: Extracted | None
     compressed: bytes
     seconds: float
 
@@ -133,8 +137,8 @@ def is_html(content_type: str, body: bytes) -> bool:
 class _Inline(Executor):
     """Runs the function at once in this thread (few pages: no process start-up)."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - handed back through the future like a pool would
@@ -236,14 +240,14 @@ class PageFetcher:
                     continue
                 preparing[cpu.submit(prepare_page, page.html, page.url, hints[page.key])] = page
         times.add("pages_fetched", time.monotonic() - started)
-        for done in as_completed(preparing):
-            page = preparing[done]
+        for finished in as_completed(preparing):
+            page = preparing[finished]
             try:
-                prepared = done.result()
-                times.add("extract_cpu", prepared.seconds)
+                ready: Prepared = finished.result()
+                times.add("extract_cpu", ready.seconds)
             except Exception as exc:  # a worker process died (memory, signal): that page only
                 yield PageResult(page.key, page.url, page.html, problem=f"extraction failed: {exc}")
                 continue
-            yield PageResult(page.key, page.url, page.html, prepared.extracted, prepared.compressed,
-                             None if prepared.extracted else "no article text found in the page")
+            yield PageResult(page.key, page.url, page.html, ready.extracted, ready.compressed,
+                             None if ready.extracted else "no article text found in the page")
         times.add("pages_extracted", time.monotonic() - started)

@@ -102,7 +102,7 @@ def parse_feed(data: bytes, feed_url: str, *, max_entries: int, content_type: st
     warning = "" if problem is None or isinstance(problem, _BENIGN) else str(problem)
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(f"not a feed{': ' + warning if warning else ''}"[:500], source=feed_url)
-    entries = []
+    entries: list[FeedEntry] = []
     for raw in parsed.entries:
         if len(entries) >= max_entries:
             break

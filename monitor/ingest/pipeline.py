@@ -346,14 +346,15 @@ class FetchRun:
 
     def _record_successes(self, polls: list[Poll], per_feed_new: dict[int, int]) -> None:
         """Health of every feed that answered: one statement for all that answered 304 Not Modified."""
-        quiet, changed = [], []
+        quiet: list[Poll] = []
+        changed: list[Poll] = []
         for poll in polls:
             assert poll.response is not None
             (quiet if poll.parsed is None else changed).append(poll)
         with self.db.session() as session:
             feed_store.record_unchanged(session, [
-                (p.task.id, p.response.etag or p.task.etag,  # type: ignore[union-attr]
-                 p.response.last_modified or p.task.last_modified) for p in quiet  # type: ignore[union-attr]
+                (p.task.id, p.response.etag or p.task.etag,
+                 p.response.last_modified or p.task.last_modified) for p in quiet if p.response
             ], self.now, self.config.fetch)
             for poll in changed:
                 response, parsed = poll.response, poll.parsed

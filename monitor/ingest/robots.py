@@ -41,9 +41,9 @@ class RobotsCache:
         except FetchError as exc:
             # RFC 9309: a 4xx robots.txt means no rules; a server error or no answer means "disallow all".
             if exc.status is not None and 400 <= exc.status < 500:
-                parser.allow_all = True
+                parser.allow_all = True  # type: ignore[attr-defined]  # read by can_fetch, not typed
             else:
-                parser.disallow_all = True
+                parser.disallow_all = True  # type: ignore[attr-defined]
             return parser
         parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
         return parser

@@ -283,6 +283,10 @@ def write(session: Session, plan: Plan) -> None:
             stmt, [{"story_id": s, "entity_key": k, "articles": n} for (s, k), n in plan.story_keys.items()]
         )
     if plan.touched_stories:
+        sid: Any
+        delta: Any
+        lo: Any
+        hi: Any
         sid, delta, lo, hi = (bindparam(n) for n in ("sid", "delta", "lo", "hi"))
         session.connection().execute(
             update(Story)
