@@ -46,7 +46,6 @@ _PUBLIC = {
     "SourceError": "monitor.errors",
     "FetchError": "monitor.errors",
     "ParseError": "monitor.errors",
-    "ExtractError": "monitor.errors",
     "StorageError": "monitor.errors",
     "DeliveryError": "monitor.errors",
     "LockError": "monitor.errors",
@@ -55,7 +54,7 @@ _PUBLIC = {
 __all__ = [  # grouped as _PUBLIC is; tests/test_public_api.py checks they agree
     "__version__", "Monitor", "Config", "load_config", "parse_config",
     "FeedEntry", "NewArticle", "LoadProblem", "LoadResult", "Window",
-    "MonitorError", "ConfigError", "SourceError", "FetchError", "ParseError", "ExtractError",
+    "MonitorError", "ConfigError", "SourceError", "FetchError", "ParseError",
     "StorageError", "DeliveryError", "LockError",
 ]
 
@@ -66,7 +65,6 @@ if TYPE_CHECKING:
     from .errors import (
         ConfigError,
         DeliveryError,
-        ExtractError,
         FetchError,
         LockError,
         MonitorError,

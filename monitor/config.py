@@ -178,6 +178,9 @@ class Config:
         return tuple(FeedConfig(url, name, lang) for url, name, lang in DEFAULT_FEEDS)
 
 
+#: The languages the digest is written in (subscribers, the locale, the chrome): the one list.
+LANGUAGES = ("en", "fr")
+
 #: Where `monitor serve` listens unless told otherwise: loopback, behind a reverse proxy.
 SERVE_HOST = "127.0.0.1"
 #: An unprivileged port that is rarely taken (8080 often is).
@@ -249,7 +252,7 @@ def _validate(config: Config, origin: str) -> None:
         raise bad("smtp.from", "a sender address when smtp.host is set", config.smtp.from_)
     if config.digest.weekday.lower() not in WEEKDAYS:
         raise bad("digest.weekday", "a day name such as \"monday\"", config.digest.weekday)
-    if config.digest.locale not in ("en", "fr"):
+    if config.digest.locale not in LANGUAGES:
         raise bad("digest.locale", '"en" or "fr"', config.digest.locale)
     for key, text in (("digest.time", config.digest.time), ("schedule.housekeeping_time",
                                                            config.schedule.housekeeping_time)):

@@ -5,8 +5,7 @@
     ├── InputError               a bad value given to a command (an address, a name, a language)
     ├── SourceError              a feed, page or file we read from
     │   ├── FetchError           the network said no (status, timeout, size, refused address)
-    │   ├── ParseError           the bytes are not a feed we can read
-    │   └── ExtractError         no article text could be extracted
+    │   └── ParseError           the bytes are not a feed we can read
     ├── StorageError             the database cannot be reached or migrated
     ├── DeliveryError            mail could not be sent
     └── LockError                another run holds the lock
@@ -52,9 +51,6 @@ class FetchError(SourceError):
 class ParseError(SourceError):
     """The bytes could not be parsed as a feed or article."""
 
-
-class ExtractError(SourceError):
-    """No article text could be extracted from a page."""
 
 
 class StorageError(MonitorError):

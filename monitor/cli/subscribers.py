@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..config import LANGUAGES
 from .base import Context, cli, echo_json, pass_ctx, say_error
 
 
@@ -17,7 +18,7 @@ def subscribers() -> None:
 @subscribers.command("add")
 @click.argument("email")
 @click.option("--name", default=None, help="Name shown in the To: header (default: keep the stored one).")
-@click.option("--lang", type=click.Choice(["en", "fr"]),
+@click.option("--lang", type=click.Choice(LANGUAGES),
               help="Language of the digest (default: keep the stored one; digest.locale when new).")
 @click.option("--resubscribe", is_flag=True, help="Subscribe again an address that unsubscribed.")
 @pass_ctx

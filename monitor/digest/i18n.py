@@ -14,7 +14,8 @@ from babel.dates import format_date as babel_date
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
-LANGUAGES = ("en", "fr")
+from ..config import LANGUAGES
+
 #: The CLDR locale behind each digest language: British English writes "9 November 2026" (day first,
 #: like the French "9 novembre 2026"), which reads the same to readers on both sides of the Atlantic.
 LOCALES = {"en": "en_GB", "fr": "fr_FR"}

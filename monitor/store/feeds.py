@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import FeedConfig, FetchConfig, feed_url_problem
-from ..errors import ConfigError
+from ..errors import InputError
 from ..text import one_line
 from .models import Feed
 
@@ -110,10 +110,10 @@ def add_feed(session: Session, url: str, *, name: str = "", lang: str = "",
              tags: Sequence[str] = ()) -> tuple[Feed, bool]:
     """Add a feed (origin "cli"); an existing one is re-enabled and updated. True when it was new.
 
-    ConfigError for a URL that cannot be a feed ("http://", a space in the host, too long)."""
+    InputError for a URL that cannot be a feed ("http://", a space in the host, too long)."""
     problem = feed_url_problem(url)
     if problem:
-        raise ConfigError(f"feed URL {url!r}: {problem}")
+        raise InputError(f"feed URL {url!r}: {problem}")
     row = session.scalars(select(Feed).where(Feed.url == url)).first()
     created = row is None
     if row is None:
@@ -133,7 +133,7 @@ def remove_feed(session: Session, url: str) -> bool:
     if row is None:
         return False
     if row.origin == "config" and row.enabled:
-        raise ConfigError(f"feed {url} comes from the configuration file: remove it there")
+        raise InputError(f"feed {url} comes from the configuration file: remove it there")
     session.delete(row)
     session.flush()
     return True

@@ -23,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import ConfigError
+from ..config import LANGUAGES
+from ..errors import InputError
 from ..text import decode_words, has_control
 from .models import Subscriber
 
@@ -31,7 +32,7 @@ from .models import Subscriber
 MAX_ADDRESS_LENGTH = 254
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-LANGS = ("en", "fr")
+LANGS = LANGUAGES
 #: Longest name kept (the To: header shows far less; 300 is the column size).
 MAX_NAME_LENGTH = 300
 #: Largest CSV field read (Python's csv default, 128 KiB): a longer one is a broken file, reported by row.
@@ -177,7 +178,7 @@ def import_csv(session: Session, path: Path, *, now: datetime, default_lang: str
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise InputError(f"{path}: cannot read: {exc}") from None
     result = ImportResult()
     limit = csv.field_size_limit(MAX_CSV_FIELD)
     try:
