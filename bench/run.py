@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,18 +135,19 @@ def run_fetching(args: argparse.Namespace, work: Path) -> list[Row]:
             ),
         ),
     ):
-        if name not in args.only:
-            continue
-        (work / name).mkdir(parents=True, exist_ok=True)
-        if missing:
-            out.append(R.unavailable(label, missing))
-            continue
-        _log(f"{name} …")
-        try:
-            out += call()
-        except MeasureFailed as exc:
-            out.append(R.unavailable(label, f"failed: {exc}"))
+        if name in args.only:
+            (work / name).mkdir(parents=True, exist_ok=True)
+            out += [R.unavailable(label, missing)] if missing else _measure(name, label, call)
     return out
+
+
+def _measure(name: str, label: str, call: Callable[[], list[Row]]) -> list[Row]:
+    """One group of rows from its worker, or one "unavailable" row saying why it failed."""
+    _log(f"{name} …")
+    try:
+        return call()
+    except MeasureFailed as exc:
+        return [R.unavailable(label, f"failed: {exc}")]
 
 
 def run_scale(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[dict[str, Any]]]:
@@ -209,13 +211,8 @@ def run_start_and_send(args: argparse.Namespace, work: Path) -> list[Row]:
         ("sending", "sending", lambda: sending_rows(
             worker("sending", workdir=str(work / "sending"), subscribers=args.subscribers))),
     ):
-        if name not in args.only:
-            continue
-        _log(f"{name} …")
-        try:
-            out += call()
-        except MeasureFailed as exc:
-            out.append(R.unavailable(label, f"failed: {exc}"))
+        if name in args.only:
+            out += _measure(name, label, call)
     return out
 
 
