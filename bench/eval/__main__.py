@@ -23,7 +23,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from monitor.config import PROJECT_DIR, parse_config
+from monitor.config import PROJECT_DIR, Config, parse_config
 from monitor.core import Monitor
 from monitor.store.articles import save_article
 from monitor.testing import LocalSite
@@ -75,6 +75,16 @@ def load_set(path: Path = SET) -> list[dict[str, Any]]:
             row.setdefault("split", "all")
             rows.append(row)
     return rows
+
+
+def eval_config(db_path: str) -> Config:
+    """The evaluation's configuration: a fresh SQLite file, the bundled seeds, feeds on 127.0.0.1."""
+    return parse_config({
+        "database": {"url": f"sqlite:///{db_path}"},
+        "fetch": {"allow_private_addresses": True, "respect_robots_txt": False},
+        "feeds": [],
+        "watch": {"seeds_dir": str(PROJECT_DIR / "seeds")},
+    }, "<eval>")
 
 
 def _slug(source: str) -> str:
@@ -161,15 +171,7 @@ def weeks(rows: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
 def run(rows: list[dict[str, Any]], direct: bool = False) -> dict[str, Any]:
     """Ingest, analyse and digest ``rows``; return the predictions keyed by eval ids."""
     with tempfile.TemporaryDirectory() as tmp, LocalSite() as site:
-        config = parse_config(
-            {
-                "database": {"url": f"sqlite:///{tmp}/eval.db"},
-                "fetch": {"allow_private_addresses": True, "respect_robots_txt": False},
-                "feeds": [],
-                "watch": {"seeds_dir": str(PROJECT_DIR / "seeds")},
-            },
-            "<eval>",
-        )
+        config = eval_config(f"{tmp}/eval.db")
         last = max(r["published"] for r in rows) + timedelta(days=1)
         with Monitor(config, clock=lambda: last) as monitor:
             monitor.init()

@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from monitor.config import PROJECT_DIR, parse_config
 from monitor.core import Monitor
 from monitor.testing import LocalSite
 from monitor.understand import stories
@@ -34,14 +33,7 @@ def _labels(rows: list[dict[str, Any]], ids: dict[str, str]) -> dict[str, str]:
 def run(path: str | None = None) -> list[str]:
     rows = ev.load_set(ev.Path(path)) if path else ev.load_set()
     with tempfile.TemporaryDirectory() as tmp, LocalSite() as site:
-        config = parse_config(
-            {
-                "database": {"url": f"sqlite:///{tmp}/m.db"},
-                "feeds": [],
-                "watch": {"seeds_dir": str(PROJECT_DIR / "seeds")},
-            },
-            "<margins>",
-        )
+        config = ev.eval_config(f"{tmp}/m.db")
         last = max(r["published"] for r in rows) + timedelta(days=1)
         with Monitor(config, clock=lambda: last) as monitor:
             monitor.init()
