@@ -16,16 +16,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # starlette and the templates are imported when the app is built (start-up time of
-    # the other commands, which import this module for its defaults only)
+from .config import SERVE_HOST as DEFAULT_HOST
+from .config import SERVE_PORT as DEFAULT_PORT
+
+if TYPE_CHECKING:  # starlette and the templates are imported when the app is built, not on import
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, Response
 
-from .config import SERVE_HOST as DEFAULT_HOST
-from .config import SERVE_PORT as DEFAULT_PORT
-
-if TYPE_CHECKING:
     from .core import Monitor
 
 #: Archive files the app serves: digests by stem, the index and the feed (nothing hidden, no folders).
