@@ -8,16 +8,28 @@ import unicodedata
 import zlib
 
 _WS = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def normalise(text: str) -> str:
-    """Lower-case, accent-folded, punctuation-free, single-spaced text (for hashing and matching)."""
+def strip_marks(text: str) -> str:
+    """NFKD with every combining mark (what ``unicodedata.combining`` flags) removed: "é" → "e".
+    ASCII text is returned as it is (decomposition changes nothing there). The marks are found among
+    the text's distinct characters and removed with ``str.replace``, one pass per mark present (a few
+    for French): ~3× faster than a loop over characters or one regex class of all Unicode marks."""
+    if text.isascii():
+        return text
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _NON_WORD.sub(" ", text.casefold())
-    return _WS.sub(" ", text).strip()
+    for mark in {c for c in set(text) if unicodedata.combining(c)}:
+        text = text.replace(mark, "")
+    return text
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-folded, punctuation-free, single-spaced text (for hashing and matching):
+    ``strip_marks``, case-folded, the word runs (``\\w+``) joined by one space — the same characters as
+    replacing every non-word, non-space character and every space run by one space, 2-3× faster (it was
+    ~1 ms of the ~4 ms of work per fetched page, issue 13; ``tests/test_text_normalise.py``)."""
+    return " ".join(_WORD.findall(strip_marks(text).casefold()))
 
 
 def content_hash(text: str) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import NamedTuple
+
+from ..text import normalise as normalise  # re-exported: understand/* read it from here
+from ..text import strip_marks
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: A sentence ends at . ! ? or a closing quote after one, before a capital, digit or opening quote.
@@ -146,43 +148,11 @@ GENERIC_WORDS = frozenset(
 MIN_SENTENCE_CHARS = 25
 
 
-_LAST_PLANE_WITH_MARKS = 0x20000
-
-
-@cache
-def _combining() -> re.Pattern[str]:
-    """Every combining mark (what ``unicodedata.combining`` flags), as one character class: stripping
-    them with one regex pass is ~10× faster than a Python loop over characters (built once, ~10 ms).
-    Unicode assigns combining marks only below U+20000 (the last is U+1E94A)."""
-    marks = [i for i in range(_LAST_PLANE_WITH_MARKS) if unicodedata.combining(chr(i))]
-    ranges: list[str] = []
-    start = prev = marks[0]
-    for i in marks[1:] + [-1]:
-        if i != prev + 1:
-            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
-            start = i
-        prev = i
-    return re.compile("[" + "".join(ranges) + "]")
-
-
 def fold(text: str) -> str:
     """Accents removed (é → e, ï → i), Hangul kept composed, case kept."""
     if text.isascii():
         return text
-    stripped = _combining().sub("", unicodedata.normalize("NFKD", text))
-    return unicodedata.normalize("NFC", stripped)
-
-
-_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
-_SPACES = re.compile(r"\s+")
-
-
-def normalise(text: str) -> str:
-    """``monitor.text.normalise`` (lower-case, accent-folded, punctuation-free, single-spaced), computed
-    faster: the same characters out for the same text."""
-    if not text.isascii():
-        text = _combining().sub("", unicodedata.normalize("NFKD", text))
-    return _SPACES.sub(" ", _NON_WORD.sub(" ", text.casefold())).strip()
+    return unicodedata.normalize("NFC", strip_marks(text))
 
 
 #: French and English transcriptions of one Russian or Korean name, rewritten to one spelling, in order:
