@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import threading
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -179,6 +179,8 @@ class _Row:
     published_at: datetime | None
     first_seen_at: datetime
     is_baseline: bool
+    #: judged before (``monitor reprocess`` cleared it): its earlier counts must be forgotten first
+    analyzed_before: bool = False
 
 
 @dataclass
@@ -313,7 +315,8 @@ class _Batch:
 
     def article(self, j: _Judged) -> None:
         row = j.row
-        self.plan.forget.append(row.id)
+        if row.analyzed_before:
+            self.plan.forget.append(row.id)
         self.summary.analyzed += 1
         values: dict[str, Any] = {
             "id": row.id,
@@ -433,28 +436,65 @@ class _Batch:
         ]
 
 
-#: Text processing (the judging above, ~75% of the CPU time) runs in this many worker processes when
-#: a batch is at least POOL_MIN_ROWS long: the bench's two cores; a short batch is not worth the fork.
+#: Text processing (the judging above, ~75% of the CPU time) runs in this many worker processes, forked
+#: once per run when a batch is at least POOL_MIN_ROWS long: the bench's two cores; a short run is not
+#: worth the fork.
 WORKERS = min(2, os.cpu_count() or 1)
 POOL_MIN_ROWS = 50
+#: Rows per task sent to a worker: big enough that pickling is amortised, small enough that both
+#: workers get a share of every batch.
+ROWS_PER_TASK = 25
 _POOL_TOPIC: Topic | None = None  # set before forking: the workers inherit the loaded topic
 
 
-def _judge_in_worker(row: _Row) -> _Judged:
+def _judge_rows(rows: list[_Row]) -> list[_Judged]:
     assert _POOL_TOPIC is not None
-    return _judge(_POOL_TOPIC, row)
+    return [_judge(_POOL_TOPIC, row) for row in rows]
 
 
-def _judge_all(topic: Topic, rows: list[_Row]) -> list[_Judged]:
-    """``_judge`` over ``rows``: in forked workers when worth it and safe (fork with other threads
-    running can deadlock, so a process with threads — the scheduler daemon — judges in-process)."""
-    global _POOL_TOPIC
-    if WORKERS < 2 or len(rows) < POOL_MIN_ROWS or threading.active_count() > 1 or os.name != "posix":
-        return [_judge(topic, row) for row in rows]
-    _POOL_TOPIC = topic
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
-        return list(pool.map(_judge_in_worker, rows, chunksize=max(1, len(rows) // (4 * WORKERS))))
+class _Judges:
+    """``_judge`` over claimed rows, one batch ahead: while this process decides and writes a batch,
+    the workers already judge the next one (read, not claimed: a judgment depends on the row alone, so
+    it is used only for a row claimed later with exactly the same columns, else done again).
+
+    Workers are forked once per run, and only from a process running one thread (a fork copies whatever
+    lock another thread holds at that instant): the scheduler daemon judges in-process."""
+
+    def __init__(self, topic: Topic) -> None:
+        self.topic = topic
+        self._pool: ProcessPoolExecutor | None = None
+        self._ahead: dict[_Row, tuple[Future[list[_Judged]], int]] = {}
+
+    def _workers(self, rows: int) -> ProcessPoolExecutor | None:
+        if self._pool is None and rows >= POOL_MIN_ROWS and WORKERS >= 2 and os.name == "posix" \
+                and threading.active_count() == 1:
+            global _POOL_TOPIC
+            _POOL_TOPIC = self.topic
+            self._pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"))
+        return self._pool
+
+    def ahead(self, rows: list[_Row]) -> None:
+        """Start judging ``rows`` in the workers (when there are workers; else nothing to get ahead)."""
+        pool = self._workers(len(rows))
+        if pool is None:
+            return
+        for start in range(0, len(rows), ROWS_PER_TASK):
+            part = rows[start : start + ROWS_PER_TASK]
+            future = pool.submit(_judge_rows, part)
+            self._ahead.update((row, (future, i)) for i, row in enumerate(part))
+
+    def judge(self, rows: list[_Row]) -> list[_Judged]:
+        self.ahead([row for row in rows if row not in self._ahead])
+        ahead, self._ahead = self._ahead, {}
+        return [
+            ahead[row][0].result()[ahead[row][1]] if row in ahead else _judge(self.topic, row) for row in rows
+        ]
+
+    def close(self) -> None:
+        self._ahead = {}
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def _batch(
@@ -462,13 +502,12 @@ def _batch(
     topic: Topic,
     now: datetime,
     snapshot: Snapshot,
-    rows: list[Any],
+    judged: list[_Judged],
     summary: AnalyzeSummary,
 ) -> Plan:
-    judged = _judge_all(topic, [_Row(*row) for row in rows])
     copies = _copies_index(session, judged)
     snapshot.ensure(session, min(j.at for j in judged), max(j.at for j in judged))
-    snapshot.weights.epoch += 1
+    snapshot.weights.refresh()
     unknown = {k for j in judged if j.facts for k in j.facts.found if k not in snapshot.weights.df}
     snapshot.weights.update(storage.key_df(session, unknown))
     batch = _Batch(topic, now, snapshot, copies, summary)
@@ -485,10 +524,17 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
             reset(session)
     with db.session(read_only=True) as session:
         snapshot = Snapshot(KeyWeights(n=storage.originals_count(session)))
-    while True:
-        with db.session() as session:
-            rows = storage.claim(session, BATCH_SIZE)
-            if rows:
-                storage.write(session, _batch(session, topic, now, snapshot, rows, summary))
-        if len(rows) < BATCH_SIZE:
-            return summary
+    judges = _Judges(topic)
+    try:
+        while True:
+            with db.session() as session:
+                rows = [_Row(*row) for row in storage.claim(session, BATCH_SIZE)]
+                if rows:
+                    judged = judges.judge(rows)
+                    if len(rows) == BATCH_SIZE:  # the next batch, judged while this one is decided
+                        judges.ahead([_Row(*row) for row in storage.claim(session, BATCH_SIZE, peek=True)])
+                    storage.write(session, _batch(session, topic, now, snapshot, judged, summary))
+            if len(rows) < BATCH_SIZE:
+                return summary
+    finally:
+        judges.close()

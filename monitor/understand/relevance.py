@@ -35,15 +35,17 @@ def judge(topic: Topic, doc: Document) -> Relevance:
     sentences_naming = dict.fromkeys(topic.side_names, 0)
     together = 0
     opening: set[str] = set()
-    for sentence in doc.sentences:
-        named = {p.label for p, _, _ in topic.sides.find(list(sentence.toks))}
+    naming: list[int] = []  # the sentences naming any side
+    for i, sentence in enumerate(doc.sentences):
+        named = {p.label for p, _, _ in topic.sides.find(sentence.toks)}
+        if named:
+            naming.append(i)
         for side in named:
             scores[side] += _weight(topic, sentence.zone)
             sentences_naming[side] += 1
         together += len(named) >= 2
         if sentence.zone in (TITLE, LEAD):
             opening |= named
-    naming = [i for i, sentence in enumerate(doc.sentences) if topic.sides.find(list(sentence.toks))]
     lede = 1 if doc.sentences and doc.sentences[0].zone == TITLE else 0  # the text's first sentence
     if len(naming) == 1 and naming[0] > lede:
         # Every side named in one sentence only, and not the title or the lede that says what the article

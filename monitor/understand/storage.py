@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,6 +39,8 @@ from .stories import LEAD_PREFIX, StoryProfile
 
 #: Rows per ``IN (…)`` list: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
 IN_CHUNK = 500
+#: Stored articles read per LSH bucket (see ``band_hits``).
+MAX_BUCKET_IDS = 16
 
 CLAIM_COLUMNS = (
     Article.id,
@@ -50,6 +52,7 @@ CLAIM_COLUMNS = (
     Article.published_at,
     Article.first_seen_at,
     Article.is_baseline,
+    Article.analyzed_at.is_not(None),
 )
 
 
@@ -107,7 +110,9 @@ def _insert(session: Session, model: type) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
-def claim(session: Session, n: int) -> list[Any]:
+def claim(session: Session, n: int, *, peek: bool = False) -> list[Any]:
+    """The next ``n`` pending articles, locked for this transaction on PostgreSQL (other workers skip
+    them). ``peek``: the ``n`` after those, read without a lock (to judge ahead; claimed later)."""
     query = (
         select(*CLAIM_COLUMNS)
         .where(Article.relevant.is_(None))
@@ -117,7 +122,9 @@ def claim(session: Session, n: int) -> list[Any]:
         )
         .limit(n)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if peek:
+        query = query.offset(n)
+    elif session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.execute(query).all())
 
@@ -152,19 +159,33 @@ def exact_candidates(session: Session, hashes: Sequence[str], urls: Sequence[str
 
 
 def band_hits(session: Session, bands: Sequence[tuple[int, int]]) -> dict[tuple[int, int], set[str]]:
-    """Which stored articles each LSH (band, bucket) of the batch holds (ids only)."""
+    """Which stored articles each LSH (band, bucket) of the batch holds (ids only), at most
+    MAX_BUCKET_IDS per bucket, cut in the database: a bucket that full holds copies of one text (a wire
+    story syndicated everywhere, a template), and a copy shares most of its 32 buckets with its
+    original, so the original is found through the others.
+
+    One query per band and chunk: a VALUES list of the buckets, each with a correlated ``LIMIT``
+    subquery on the primary key. Measured on the bench's 100,000-article store (one batch, 6,400
+    buckets, some holding 5,000 ids): reading the buckets whole returned 550,000 rows (0.33 s in SQLite
+    alone, ~1.5 s through the driver); ``row_number() OVER`` cut them to 80,000 in 0.58 s; this, 0.05 s."""
     by_band: dict[int, list[int]] = {}
     for band, bucket in bands:
         by_band.setdefault(band, []).append(bucket)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    joined = "string_agg(article_id, ' ')" if postgres else "group_concat(article_id, ' ')"
     hits: dict[tuple[int, int], set[str]] = {}
-    for band, buckets in by_band.items():  # one primary-key range per band (SQLite has no row-value IN)
+    for band, buckets in by_band.items():
         for part in chunks(buckets):
-            for bucket, article_id in session.execute(
-                select(ArticleBand.bucket, ArticleBand.article_id).where(
-                    ArticleBand.band == band, ArticleBand.bucket.in_(part)
-                )
-            ):
-                hits.setdefault((band, bucket), set()).add(article_id)
+            values = ", ".join(f"(CAST(:k{i} AS BIGINT))" for i in range(len(part)))
+            query = text(
+                f"SELECT v.column1, (SELECT {joined} FROM (SELECT article_id FROM article_bands"  # noqa: S608
+                " WHERE band = :band AND bucket = v.column1 ORDER BY article_id"
+                f" LIMIT {MAX_BUCKET_IDS}) AS firsts) FROM (VALUES {values}) AS v"
+            )
+            params = {"band": band, **{f"k{i}": int(k) for i, k in enumerate(part)}}
+            for bucket, ids in session.execute(query, params):
+                if ids:
+                    hits[(band, int(bucket))] = set(ids.split(" "))
     return hits
 
 

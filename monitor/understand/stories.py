@@ -124,14 +124,20 @@ class StoryProfile:
         return self._norm[2]
 
 
+#: Growth of N (share) after which story norms are recomputed (``KeyWeights.refresh``).
+REFRESH_SHARE = 0.01
+
+
 @dataclass
 class KeyWeights:
     """IDF over the store's relevant original articles: w(k) = ln((N + 1) / (df(k) + 1)), never < 0."""
 
     n: int = 0
     df: dict[str, int] = field(default_factory=dict)
-    #: Bumped by the orchestrator once per batch: story norms are recomputed with the new weights.
+    #: Bumped by ``refresh`` (once per batch at most): story norms are recomputed with the new weights.
     epoch: int = 0
+    #: N when the epoch was last bumped.
+    epoch_n: int = 0
 
     _log_n: float = field(default=0.0, repr=False)
     _log_df: dict[str, float] = field(default_factory=dict, repr=False)
@@ -150,6 +156,15 @@ class KeyWeights:
         self.df.update(df)
         for key in df:
             self._log_df.pop(key, None)
+
+    def refresh(self) -> None:
+        """Start a new epoch (every story norm recomputed) once N has grown by REFRESH_SHARE since the
+        last: a weight moves by ln(1 + REFRESH_SHARE) ≈ 0.01 nats in between, against the 1–10 nats of
+        any key that matters, so a cached norm is off by about 1% at most. Recomputing every norm once
+        per batch was 2.6 of the 22 s the bench's 1,000 new articles took against 100,000 stored."""
+        if self.n > self.epoch_n * (1 + REFRESH_SHARE):
+            self.epoch += 1
+            self.epoch_n = self.n
 
     def min_evidence(self) -> float:
         """The shared evidence needed to join: MIN_EVIDENCE_SHARE of the weight of a never-seen key."""

@@ -8,7 +8,7 @@ tokens: whole words, a trailing ``*`` for any ending, all-capital short aliases 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,8 @@ ENTITY_KINDS = ("person", "place", "org")
 ACRONYM_MAX_CHARS = 5
 #: Characters by which one-word prefix terms are indexed (shorter ones are checked against every word).
 PREFIX_INDEX_CHARS = 3
+#: Word spellings whose candidate patterns a matcher remembers before starting afresh (~100 bytes each).
+MAX_REMEMBERED_SPELLINGS = 200_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class TermMatcher:
         #: is checked only against the prefix terms it could continue
         self._prefix_index: dict[str, list[Pattern]] = {}
         self._short_prefixes: list[Pattern] = []
+        self._seen: dict[str, tuple[Pattern, ...]] = {}  # token's cased form → _lookup
         for p in patterns:
             if p.prefix and len(p.words) == 1:
                 self._prefix_firsts.append(p)
@@ -70,7 +73,7 @@ class TermMatcher:
             group.sort(key=lambda p: len(p.words), reverse=True)
 
     @staticmethod
-    def _matches(p: Pattern, toks: list[Token], i: int) -> bool:
+    def _matches(p: Pattern, toks: Sequence[Token], i: int) -> bool:
         if i + len(p.words) > len(toks):
             return False
         for j, word in enumerate(p.words):
@@ -80,32 +83,38 @@ class TermMatcher:
                 return False
         return True
 
-    def _candidates(self, tok: Token) -> list[Pattern]:
+    def _candidates(self, tok: Token) -> tuple[Pattern, ...]:
+        """The patterns that could start at ``tok``, longest first; remembered per spelling (a text's
+        words are mostly ones already seen, and most start nothing: one dict lookup each)."""
+        found = self._seen.get(tok.cased)
+        if found is None:
+            if len(self._seen) >= MAX_REMEMBERED_SPELLINGS:  # a long-running process: stay bounded
+                self._seen.clear()
+            found = self._seen[tok.cased] = self._lookup(tok)
+        return found
+
+    def _lookup(self, tok: Token) -> tuple[Pattern, ...]:
         by_lower, by_cased = self._by_first.get(tok.lower), self._by_first.get(tok.cased)
         prefixed = self._prefix_index.get(tok.lower[:PREFIX_INDEX_CHARS])
         if not (by_lower or by_cased or prefixed or self._short_prefixes):
-            return []
+            return ()
         found = (by_lower or []) + (by_cased or [])
         for p in prefixed or ():
             if tok.lower.startswith(p.words[0]):
                 found.append(p)
         found += [p for p in self._short_prefixes if tok.lower.startswith(p.words[0])]
-        return found
+        return tuple(sorted(found, key=lambda p: -len(p.words)))
 
-    def find(self, toks: list[Token]) -> list[tuple[Pattern, int, int]]:
+    def find(self, toks: Sequence[Token]) -> list[tuple[Pattern, int, int]]:
         """(pattern, first token index, end token index) for each match, left to right."""
         found: list[tuple[Pattern, int, int]] = []
-        i = 0
-        while i < len(toks):
-            candidates = self._candidates(toks[i])
-            hit = (
-                next(
-                    (p for p in sorted(candidates, key=lambda p: -len(p.words)) if self._matches(p, toks, i)),
-                    None,
-                )
-                if candidates
-                else None
-            )
+        seen, i, n = self._seen, 0, len(toks)
+        while i < n:
+            tok = toks[i]
+            candidates = seen.get(tok.cased)  # inlined _candidates: this loop runs for every word
+            if candidates is None:
+                candidates = self._candidates(tok)
+            hit = next((p for p in candidates if self._matches(p, toks, i)), None) if candidates else None
             if hit is None:
                 i += 1
                 continue
