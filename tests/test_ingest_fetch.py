@@ -107,6 +107,41 @@ def test_each_broken_feed_is_recorded_and_the_others_still_ingest(make_config, s
     assert m.status()["last_fetch"]["stats"]["new_articles"] == 1
 
 
+def test_many_batches_polled_ahead_store_every_article_once(make_config, site: LocalSite) -> None:
+    """Past the first batch, the next batch is polled while this one is stored: four batches of eight
+    feeds, one broken feed among them, every feed polled once, every article stored once, and every
+    feed's health recorded with its claim ended."""
+    paths, links = [], set()
+    for k in range(30):
+        if k == 13:
+            paths.append(site.add("/feeds/13.xml", b"oops", status=500))
+            continue
+        items = []
+        for j in range(2):
+            link = site.add(f"/p/{k}-{j}.html", article_html(f"Story {k}-{j} on the treaty"))
+            items.append((f"Story {k}-{j}", link, f"Summary {k}-{j}."))
+            links.add(link)
+        items.append(("Wire story", site.url("/p/wire.html"), "Carried by every feed."))
+        paths.append(site.add(f"/feeds/{k}.xml", rss(f"Feed {k}", items)))
+    site.add("/p/wire.html", article_html("Wire story"))
+    links.add(site.url("/p/wire.html"))
+    m = make_monitor(make_config(feeds=[{"url": p, "name": p.rsplit("/", 1)[1]} for p in paths],
+                                 fetch={"allow_private_addresses": True, "concurrency": 2,
+                                        "extract_workers": 2}))
+
+    summary = m.fetch()
+
+    assert summary.feeds_polled == 30 and summary.feeds_failed == 1
+    assert summary.new_articles == len(links) == 59
+    assert {a.url for a in articles(m)} == links and len(articles(m)) == len(links)
+    assert all(a.extraction == "page" for a in articles(m))
+    assert {len(site.requests_to(f"/feeds/{k}.xml")) for k in range(30)} == {1}
+    rows = feed_rows(m)
+    assert "500" in rows["13.xml"].last_error
+    assert all(f.lease_until is None for f in rows.values())
+    assert all(f.last_success_at is not None for name, f in rows.items() if name != "13.xml")
+
+
 def test_failing_feed_backs_off_and_recovers(make_config, site: LocalSite) -> None:
     site.add("/flaky.xml", b"down", status=503)
     now = [NOW]

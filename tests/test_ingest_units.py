@@ -90,3 +90,20 @@ def test_aggregator_entries_name_their_outlet() -> None:
                             raw_html=None, page_problem="aggregator link (not the article's page)")
     assert article is not None and article.source == "Reuters" and article.extraction == "feed-summary"
     assert article.text == "Kim visits Vladivostok"
+
+
+def test_feed_text_never_carries_scripts_styles_or_markup() -> None:
+    """Feeds are parsed without feedparser's sanitizer (their HTML becomes plain text anyway): code and
+    hidden elements are dropped with their content, every other tag leaves its text."""
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T &lt;i&gt;x&lt;/i&gt;</title>'
+            b"<item><title>Kim &lt;b&gt;meets&lt;/b&gt; Putin</title><link>/p/1.html</link>"
+            b"<description>&lt;p&gt;Talks &lt;script&gt;alert(1)&lt;/script&gt;began"
+            b"&lt;style&gt;p{color:red}&lt;/style&gt; &lt;a href='/x'&gt;in Moscow&lt;/a&gt;"
+            b"&lt;noscript&gt;enable JS&lt;/noscript&gt;&lt;iframe src='//ads'&gt;ad&lt;/iframe&gt;.&lt;/p&gt;"
+            b"</description></item></channel></rss>")
+    parsed = parse_feed(feed, "https://news.example/feed.xml", max_entries=10)
+    entry = parsed.entries[0]
+    assert parsed.title == "T x"
+    assert entry.title == "Kim meets Putin"
+    assert entry.summary == "Talks began in Moscow."
+    assert entry.link == "https://news.example/p/1.html"  # entry links are still resolved
