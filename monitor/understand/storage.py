@@ -106,8 +106,10 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]
 
 
 def _insert(session: Session, model: type) -> Any:
+    """A dialect's INSERT into the model's table, as a Core statement: executed with a list of rows it
+    is one executemany, without the ORM's per-row bookkeeping (~0.3 ms per article in the profile)."""
     dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)  # type: ignore[attr-defined]
 
 
 def claim(session: Session, n: int, *, peek: bool = False) -> list[Any]:
@@ -209,17 +211,30 @@ def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, Sto
         )
     ).all()
     profiles = {r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4])) for r in rows}
-    for part in chunks(list(profiles)):
-        for story_id, key, n in session.execute(
-            select(StoryKey.story_id, StoryKey.entity_key, StoryKey.articles).where(
-                StoryKey.story_id.in_(part)
-            )
-        ):
-            if key.startswith(LEAD_PREFIX):
-                profiles[story_id].lead[key[len(LEAD_PREFIX) :]] = int(n)
-            else:
-                profiles[story_id].keys[key] = int(n)
+    keys_sql = "SELECT story_id, entity_key, articles FROM story_keys WHERE story_id IN ({})"
+    for story_id, key, n in _driver_rows(session, keys_sql, list(profiles)):
+        if key.startswith(LEAD_PREFIX):
+            profiles[story_id].lead[key[len(LEAD_PREFIX) :]] = int(n)
+        else:
+            profiles[story_id].keys[key] = int(n)
     return profiles
+
+
+def _driver_rows(session: Session, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (one ``IN ({})`` over ``ids``) read through the driver's own cursor, in the
+    session's transaction: the horizon's ~200,000 story keys on the bench's 100,000-article store took
+    0.69 s as SQLAlchemy rows and 0.28 s as the driver's tuples."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    rows: list[tuple[Any, ...]] = []
+    try:
+        for part in chunks(ids):
+            cursor.execute(sql.format(", ".join([mark] * len(part))), tuple(part))
+            rows += cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
 
 
 def key_df(session: Session, keys: Iterable[str]) -> dict[str, int]:
