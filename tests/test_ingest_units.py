@@ -99,7 +99,8 @@ def test_feed_text_never_carries_scripts_styles_or_markup() -> None:
             b"<item><title>Kim &lt;b&gt;meets&lt;/b&gt; Putin</title><link>/p/1.html</link>"
             b"<description>&lt;p&gt;Talks &lt;script&gt;alert(1)&lt;/script&gt;began"
             b"&lt;style&gt;p{color:red}&lt;/style&gt; &lt;a href='/x'&gt;in Moscow&lt;/a&gt;"
-            b"&lt;noscript&gt;enable JS&lt;/noscript&gt;&lt;iframe src='//ads'&gt;ad&lt;/iframe&gt;.&lt;/p&gt;"
+            b"&lt;noscript&gt;enable JS&lt;/noscript&gt;"
+            b"&lt;iframe src='//ads'&gt;ad&lt;/iframe&gt;.&lt;/p&gt;"
             b"</description></item></channel></rss>")
     parsed = parse_feed(feed, "https://news.example/feed.xml", max_entries=10)
     entry = parsed.entries[0]

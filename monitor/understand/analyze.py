@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 #: Articles judged per transaction: large enough to amortise the lookups and the commit, small enough
 #: that a crash loses little work and SQLite's write lock is released within about a second.
 BATCH_SIZE = 200
+#: The first batch of a run: its judging waits for the workers with nothing to overlap (the next
+#: batches are judged while the one before is decided), so it is short — just enough for the workers.
+FIRST_BATCH_SIZE = 50
 #: Days around a batch whose stories are held in memory. Joining needs cosine × decay ≥ JOIN_SCORE,
 #: impossible beyond GRACE + HALF_LIFE × log2(1 / JOIN_SCORE) ≈ 105 days; the strong path, which
 #: ignores the gap, is for seeds' stories, always held. Bounded by the horizon's news, never by the store.
@@ -528,16 +531,19 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
     with db.session(read_only=True) as session:
         snapshot = Snapshot(KeyWeights(n=storage.originals_count(session)))
     judges = _Judges(topic)
+    size = FIRST_BATCH_SIZE  # nothing is judged ahead of the first batch: a short wait
     try:
         while True:
             with db.session() as session:
-                rows = [_Row(*row) for row in storage.claim(session, BATCH_SIZE)]
+                rows = [_Row(*row) for row in storage.claim(session, size)]
                 if rows:
                     judged = judges.judge(rows)
-                    if len(rows) == BATCH_SIZE:  # the next batch, judged while this one is decided
-                        judges.ahead([_Row(*row) for row in storage.claim(session, BATCH_SIZE, peek=True)])
+                    if len(rows) == size:  # the next batch, judged while this one is decided
+                        ahead = storage.claim(session, BATCH_SIZE, skip=size)
+                        judges.ahead([_Row(*row) for row in ahead])
                     storage.write(session, _batch(session, topic, now, snapshot, judged, summary))
-            if len(rows) < BATCH_SIZE:
+            if len(rows) < size:
                 return summary
+            size = BATCH_SIZE
     finally:
         judges.close()

@@ -112,9 +112,10 @@ def _insert(session: Session, model: type) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)  # type: ignore[attr-defined]
 
 
-def claim(session: Session, n: int, *, peek: bool = False) -> list[Any]:
+def claim(session: Session, n: int, *, skip: int = 0) -> list[Any]:
     """The next ``n`` pending articles, locked for this transaction on PostgreSQL (other workers skip
-    them). ``peek``: the ``n`` after those, read without a lock (to judge ahead; claimed later)."""
+    them). ``skip``: the ``n`` after the first ``skip``, read without a lock (to judge them ahead of
+    their claim)."""
     query = (
         select(*CLAIM_COLUMNS)
         .where(Article.relevant.is_(None))
@@ -124,8 +125,8 @@ def claim(session: Session, n: int, *, peek: bool = False) -> list[Any]:
         )
         .limit(n)
     )
-    if peek:
-        query = query.offset(n)
+    if skip:
+        query = query.offset(skip)
     elif session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.execute(query).all())
