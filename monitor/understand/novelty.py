@@ -114,7 +114,11 @@ def background(df: dict[str, int], n: int) -> set[str]:
 
 
 def bigrams(text: str) -> frozenset[str]:
-    words = normalise(text).split()
+    return _bigrams(normalise(text))
+
+
+def _bigrams(normalised: str) -> frozenset[str]:
+    words = normalised.split()
     return frozenset(" ".join(words[i : i + 2]) for i in range(len(words) - 1))
 
 
@@ -162,12 +166,10 @@ def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdic
     seen_texts: set[str] = set()
     for position, sentence in enumerate(window):
         fresh = sentence.facts - baseline.facts
+        if not fresh:  # most sentences: nothing to normalise or compare
+            continue
         key = normalise(sentence.text)
-        if (
-            not fresh
-            or key in seen_texts
-            or baseline.closest(bigrams(sentence.text)) >= SAME_SENTENCE_JACCARD
-        ):
+        if key in seen_texts or baseline.closest(_bigrams(key)) >= SAME_SENTENCE_JACCARD:
             continue
         seen_texts.add(key)
         scored.append((-len(fresh), position, sentence, fresh))
