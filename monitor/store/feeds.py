@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import FeedConfig, FetchConfig, feed_url_problem
@@ -187,10 +187,15 @@ def record_unchanged(session: Session, polled: Sequence[tuple[int, str | None, s
     if not polled:
         return
     nxt = now + backoff_delay(0, config)
-    session.execute(update(Feed), [
-        {"id": feed_id, "last_checked_at": now, "last_success_at": now, "consecutive_failures": 0,
-         "last_error": None, "next_fetch_at": nxt, "lease_until": None,
-         "etag": _fits(etag, MAX_ETAG_CHARS), "last_modified": _fits(modified, MAX_DATE_CHARS)}
+    # A Core executemany: the ORM's bulk update by primary key spent ~15 ms per 64 feeds on bookkeeping.
+    table: Any = Feed.__table__
+    statement = (update(table).where(table.c.id == bindparam("feed_id"))
+                 .values(last_checked_at=now, last_success_at=now, consecutive_failures=0, last_error=None,
+                         next_fetch_at=nxt, lease_until=None, etag=bindparam("new_etag"),
+                         last_modified=bindparam("new_modified")))
+    session.connection().execute(statement, [
+        {"feed_id": feed_id, "new_etag": _fits(etag, MAX_ETAG_CHARS),
+         "new_modified": _fits(modified, MAX_DATE_CHARS)}
         for feed_id, etag, modified in polled])
 
 
