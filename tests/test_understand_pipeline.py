@@ -160,7 +160,7 @@ def test_names_seen_for_the_first_time_are_reported(loaded: Monitor) -> None:
 def test_an_article_marked_for_reanalysis_is_judged_again_without_duplicates(loaded: Monitor) -> None:
     from sqlalchemy import update
 
-    from monitor.store.models import Article
+    from monitor.store.models import Article, ArticleEntity
 
     before = _week(loaded, "2024-10-14")
     with loaded.db.session() as session:  # what re-extraction of a page does: ask for a new judgment
@@ -174,6 +174,17 @@ def test_an_article_marked_for_reanalysis_is_judged_again_without_duplicates(loa
                 for s in digest["stories"]]
 
     assert shape(after) == shape(before)
+    from sqlalchemy import func, select
+
+    from monitor.store.models import Entity, Story
+    with loaded.db.session(read_only=True) as session:  # their earlier counts were taken back first
+        originals = session.scalar(select(func.count()).select_from(Article).where(
+            Article.relevant.is_(True), Article.duplicate_of.is_(None)))
+        assert session.scalar(select(func.sum(Story.members))) == originals
+        assert session.scalar(select(Entity.df).where(Entity.key == "nis")) == session.scalar(
+            select(func.count()).select_from(Article).where(
+                Article.relevant.is_(True), Article.duplicate_of.is_(None),
+                Article.id.in_(select(ArticleEntity.article_id).where(ArticleEntity.entity_key == "nis"))))
 
 
 def test_a_developing_story_says_what_it_follows_and_where_each_new_line_comes_from(loaded: Monitor) -> None:

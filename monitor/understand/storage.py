@@ -52,7 +52,9 @@ CLAIM_COLUMNS = (
     Article.published_at,
     Article.first_seen_at,
     Article.is_baseline,
-    Article.analyzed_at.is_not(None),
+    # judged before: its earlier counts are to be forgotten (a signature is written by every judgment and
+    # cleared only with the index rows, by ``reset``)
+    or_(Article.analyzed_at.is_not(None), Article.minhash.is_not(None)),
 )
 
 
