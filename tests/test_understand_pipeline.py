@@ -251,3 +251,21 @@ def test_two_analysis_workers_share_the_pending_articles_without_failing(
         per_key = dict(session.execute(
             select(ArticleEntity.entity_key, func.count()).group_by(ArticleEntity.entity_key)).all())
         assert df == {k: per_key.get(k, 0) for k in df}
+
+
+def test_a_later_run_weighs_tag_keys_as_the_run_that_counted_them(loaded: Monitor) -> None:
+    """Story keys include the article's tags ("tag:troops"); a run starting afresh reads their document
+    frequency from the store, so a story decision does not depend on how many runs the news came in."""
+    from sqlalchemy import func, select
+
+    from monitor.store.models import Article, ArticleTag
+    from monitor.understand import storage
+
+    with loaded.db.session(read_only=True) as session:
+        tags = dict(session.execute(
+            select(ArticleTag.tag, func.count()).join(Article, Article.id == ArticleTag.article_id)
+            .where(Article.relevant.is_(True), Article.duplicate_of.is_(None))
+            .group_by(ArticleTag.tag)).all())
+        df = storage.key_df(session, {f"tag:{t}" for t in tags} | {"tag:never-used"})
+    assert tags and max(tags.values()) > 1
+    assert df == {f"tag:{t}": n for t, n in tags.items()}

@@ -35,7 +35,7 @@ from ..store.models import (
     StoryArticle,
     StoryKey,
 )
-from .stories import LEAD_PREFIX, StoryProfile
+from .stories import LEAD_PREFIX, TAG_PREFIX, StoryProfile
 
 #: Rows per ``IN (…)`` list: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
 IN_CHUNK = 500
@@ -241,11 +241,21 @@ def _driver_rows(session: Session, sql: str, ids: Sequence[str]) -> list[tuple[A
 
 
 def key_df(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Document frequencies of story keys: relevant original articles carrying each. Entity keys keep
+    theirs in ``entities.df``; a tag key ("tag:troops") is counted from ``article_tags`` (a handful of
+    tags), so its weight is the same whether the articles were analysed in one run or in many."""
+    wanted = sorted(set(keys))
+    tags = [k[len(TAG_PREFIX) :] for k in wanted if k.startswith(TAG_PREFIX)]
     out: dict[str, int] = {}
-    for part in chunks(sorted(set(keys))):
+    for part in chunks([k for k in wanted if not k.startswith(TAG_PREFIX)]):
         out.update(
             (k, int(n)) for k, n in session.execute(select(Entity.key, Entity.df).where(Entity.key.in_(part)))
         )
+    if tags:  # tags are stored for relevant originals only (a copy takes its original's story, no tags)
+        counted = session.execute(
+            select(ArticleTag.tag, func.count()).where(ArticleTag.tag.in_(tags)).group_by(ArticleTag.tag)
+        )
+        out.update((TAG_PREFIX + tag, int(n)) for tag, n in counted)
     return out
 
 
