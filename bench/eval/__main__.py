@@ -168,14 +168,21 @@ def weeks(rows: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
     return [(s, s + timedelta(days=7)) for s in sorted({week_start(r["published"]) for r in rows})]
 
 
-def run(rows: list[dict[str, Any]], direct: bool = False) -> dict[str, Any]:
-    """Ingest, analyse and digest ``rows``; return the predictions keyed by eval ids."""
+def run(rows: list[dict[str, Any]], direct: bool = False, weekly: bool = False) -> dict[str, Any]:
+    """Ingest, analyse and digest ``rows``; return the predictions keyed by eval ids. ``weekly``: as a
+    deployment sees the news, a week at a time, analysed after each week (stored directly)."""
     with tempfile.TemporaryDirectory() as tmp, LocalSite() as site:
         config = eval_config(f"{tmp}/eval.db")
         last = max(r["published"] for r in rows) + timedelta(days=1)
         with Monitor(config, clock=lambda: last) as monitor:
             monitor.init()
-            how = ingest(monitor, rows, site, direct)
+            if weekly:
+                for since, until in weeks(rows):
+                    ingest(monitor, [r for r in rows if since <= r["published"] < until], site, True)
+                    monitor.analyze()
+                how = "direct (save_article), analysed week by week"
+            else:
+                how = ingest(monitor, rows, site, direct)
             monitor.analyze()
             back = {v: k for k, v in _stored_ids(monitor, rows, site).items()}
             digests = [(s, monitor.digest_data(s, u)) for s, u in weeks(rows)]
@@ -343,9 +350,10 @@ def _json(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v.to_json() if hasattr(v, "to_json") else v for k, v in result.items()}
 
 
-def evaluate(path: Path = DEVSET, half: str = "all", direct: bool = False) -> tuple[dict[str, Any], list]:
+def evaluate(path: Path = DEVSET, half: str = "all", direct: bool = False,
+             weekly: bool = False) -> tuple[dict[str, Any], list]:
     rows = load_set(path)
-    pred = run(rows, direct)
+    pred = run(rows, direct, weekly)
     halves = [h for h in HALVES if any(r["split"] == h for r in rows)] or ["all"]
     chosen = (halves + ["all"] if len(halves) > 1 else halves) if half == "all" else [half]
     return pred, [score_half(rows, h, pred) for h in chosen]
@@ -358,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", choices=(*HALVES, "all"), default="all", help="which half to score")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--direct", action="store_true", help="store articles directly instead of via feeds")
+    parser.add_argument("--weekly", action="store_true",
+                        help="store and analyse the set a week at a time, as a deployment does")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every miss and story-week")
     parser.add_argument("--write-weeks", action="store_true",
                         help=f"write the story-week truth of the set to {DEVSET_WEEKS.name} and stop")
@@ -367,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         DEVSET_WEEKS.write_text("".join(json.dumps(w, ensure_ascii=False) + "\n" for w in table), "utf-8")
         print(f"{len(table)} story-weeks → {DEVSET_WEEKS}")
         return 0
-    pred, results = evaluate(args.set, args.half, args.direct)
+    pred, results = evaluate(args.set, args.half, args.direct, args.weekly)
     if args.json:
         print(json.dumps({"set": str(args.set), "ingest": pred["how"], "weeks": pred["weeks"],
                           "halves": [_json(r) for r in results]}, ensure_ascii=False, indent=1))
