@@ -99,7 +99,7 @@ class ArticleFeatures:
 #: decision time on the bench's 100,000-article store. Smaller stories are recomputed with the weights
 #: of the moment, which differ from the epoch's when the store is small (N grows by a third in one batch
 #: of a 1,000-article store): updating every story instead changed 10% of the decisions on the
-#: development set, for the worse (story F1 0.71 → 0.69 on both halves), so the exact path stays.
+#: development set, for the worse (story F1 0.71 → 0.69 on the whole set), so the exact path stays.
 INCREMENTAL_NORM_KEYS = 500
 
 
