@@ -216,6 +216,13 @@ class FetchRun:
             new_articles=t.added, fallbacks=t.fallbacks, seconds=time.monotonic() - started,
             timings=dict(self.times.values), problems=tuple(self.problems), next_poll_at=next_poll)
 
+    def _start_workers(self, pool: ExtractionPool, items: int) -> None:
+        """Fork the worker processes if ``items`` need them and they are not running yet, after joining
+        this run's I/O threads: the workers are forked from a single-threaded process."""
+        if not pool.started and pool.would_start(items):
+            self._stop_threads()
+        pool.start(items)
+
     def _claim(self, after: int, limit: int, force: bool) -> list[feed_store.FeedTask]:
         with self.db.session() as session:
             return feed_store.claim_due(session, self.now, after_id=after, limit=limit, force=force)
@@ -230,9 +237,7 @@ class FetchRun:
         if not tasks:
             return
         claimed.append(tasks)
-        if not pool.started and pool.would_start(len(tasks)):
-            self._stop_threads()
-        pool.start(len(tasks))  # before any thread of this run starts
+        self._start_workers(pool, len(tasks))  # before any thread of this run starts
         ahead: ThreadPoolExecutor | None = None
         if pool.started or not pool.would_start(POOL_MIN_PAGES):  # no fork to come: threads are safe
             ahead = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="poll-ahead"))
@@ -249,9 +254,7 @@ class FetchRun:
             self._batch(http, pool, polls.result() if isinstance(polls, Future) else polls)
             claimed.remove(tasks)
             if following and following_polls is None:
-                if not pool.started and pool.would_start(len(following)):
-                    self._stop_threads()
-                pool.start(len(following))
+                self._start_workers(pool, len(following))
                 following_polls = self._poll_all(http, pool, following)
             tasks, polls = following, following_polls or []
 
@@ -339,10 +342,8 @@ class FetchRun:
             done += 1
             self.progress("pages", done, len(jobs))
 
-        if fetch.fetch_pages and not pool.started and pool.would_start(len(jobs)):
-            self._stop_threads()  # the workers are forked now, from a single-threaded process
         if fetch.fetch_pages:
-            pool.start(len(jobs))
+            self._start_workers(pool, len(jobs))
         results = (fetcher.run(jobs, pool=pool, times=self.times, on_page=on_page, io=self._threads())
                    if fetch.fetch_pages else iter(()))
         writer = _BatchWriter(self)

@@ -185,7 +185,8 @@ class _Row:
     published_at: datetime | None
     first_seen_at: datetime
     is_baseline: bool
-    #: judged before (``monitor reprocess`` cleared it): its earlier counts must be forgotten first
+    #: judged before and asked for again (a re-extracted page: relevant cleared, index rows kept): its
+    #: earlier counts must be forgotten first
     analyzed_before: bool = False
 
 

@@ -256,17 +256,10 @@ def decay(article_at: datetime, story: StoryProfile) -> float:
 
 
 def similarity(
-    article: ArticleFeatures, story: StoryProfile, weight: KeyWeights
-) -> tuple[float, float, list[str]]:
-    """(cosine with the story's centroid, shared evidence in nats, shared keys strongest first)."""
-    weights = {k: weight(k) for k in article.keys}
-    return _similarity(weights, math.sqrt(sum(w * w for w in weights.values())), story, weight)
-
-
-def _similarity(
     weights: Mapping[str, float], a_norm: float, story: StoryProfile, weight: KeyWeights
 ) -> tuple[float, float, list[str]]:
-    """``similarity`` with the article's key weights and norm computed once for all candidates."""
+    """(cosine with the story's centroid, shared evidence in nats, shared keys strongest first), for an
+    article given by its key weights and their norm (computed once for all its candidates)."""
     if not story.members or not weights:
         return 0.0, 0.0, []
     s_norm = story.norm(weight)
@@ -312,7 +305,7 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
     for story in stories:
         if article.is_seed and story.has_seed:
             continue  # seeds are the baseline's separate stories: they never merge
-        cosine, evidence, shared = _similarity(weights, a_norm, story, weight)
+        cosine, evidence, shared = similarity(weights, a_norm, story, weight)
         if cosine > 0:
             scored.append(
                 (
