@@ -20,7 +20,7 @@ def _weights(n: int = 200, **df: int) -> KeyWeights:
     """A store of ``n`` articles where the watch's actors are in nearly every one."""
     counts = {k: n - 5 for k in ACTORS}
     counts.update({k.replace("_", ":", 1).replace("_", "-"): v for k, v in df.items()})
-    return KeyWeights(n=n, df=counts)
+    return KeyWeights(n=n, df=counts, common=ACTORS)
 
 
 def _article(aid: str, keys: set[str], at: datetime = DAY, seed: bool = False) -> ArticleFeatures:
@@ -94,6 +94,25 @@ def test_key_weights_come_from_document_frequency() -> None:
     assert weights("never-seen") > weights("fig:1100")
     weights.add({"fig:1100"})
     assert weights.n == 1001 and weights.df["fig:1100"] == 3
+
+
+def test_a_fresh_install_holding_only_the_seeds_finds_a_follow_ups_story() -> None:
+    # Five seeds are the whole store: Kirby, KCNA and Shoigu are each named by three of them. Counted
+    # alone, five articles made those keys weigh 0.41 (too little to bring a candidate) and the next
+    # day's re-telling of a seed founded a story of its own; the prior (the watch's actors are common,
+    # any other key rare until the store shows otherwise) keeps them informative.
+    df = {**{k: 5 for k in ACTORS}, "kirby": 3, "kcna": 3, "shoigu": 3}
+    weights = KeyWeights(n=5, df=df, common=ACTORS)
+    assert weights("kirby") >= stories.MIN_CANDIDATE_KEY_WEIGHT > weights("putin")
+    seed_keys = ACTORS | {"kcna", "shoigu", "kirby", "date:2023-08-15"}
+    seed = _story("s-seed", _article("seed", seed_keys, DAY, True))
+    later = DAY + timedelta(28)
+    other = _story("s-other", _article("other", ACTORS | {"kcna", "date:2023-09-13"}, later, True))
+    retelling = _article("retell", ACTORS | {"kcna", "shoigu", "name:northeast-asia"}, DAY + timedelta(1))
+    postings = {"kcna": {"s-seed", "s-other"}, "shoigu": {"s-seed"}, "kirby": {"s-seed"}}
+    found = stories.candidates(retelling, postings, {"s-seed": seed, "s-other": other}, weights)
+    assert {p.story_id for p in found} == {"s-seed", "s-other"}
+    assert stories.decide(retelling, found, weights).story_id == "s-seed"
 
 
 def test_background_numbers_are_not_event_figures() -> None:

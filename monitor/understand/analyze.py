@@ -530,7 +530,8 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
         with db.session() as session:
             reset(session)
     with db.session(read_only=True) as session:
-        snapshot = Snapshot(KeyWeights(n=storage.originals_count(session)))
+        common = frozenset(k for k, e in topic.entities.items() if e.common)
+        snapshot = Snapshot(KeyWeights(n=storage.originals_count(session), common=common))
     judges = _Judges(topic)
     size = FIRST_BATCH_SIZE  # nothing is judged ahead of the first batch: a short wait
     try:
