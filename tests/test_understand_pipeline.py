@@ -79,6 +79,41 @@ def test_a_syndicated_copy_is_marked_as_a_copy_of_its_original(loaded: Monitor) 
     assert articles[_id("en-nis-troops")]["duplicate_of"] is None
 
 
+def test_the_near_duplicate_index_holds_relevant_originals_and_still_finds_a_later_copy(
+    loaded: Monitor,
+) -> None:
+    from sqlalchemy import select
+
+    from monitor.store.models import Article, ArticleBand
+
+    with loaded.db.session(read_only=True) as session:
+        indexed = set(session.scalars(select(ArticleBand.article_id).distinct()))
+    assert _id("en-nis-troops") in indexed
+    assert _id("en-nis-troops-copy") not in indexed  # found through its original's buckets
+    assert _id("en-japan-economy") not in indexed  # off-topic: never shown, never collapsed
+    original = _rows()["en-nis-troops"]
+    published = datetime.fromisoformat(original["published"]) + timedelta(days=1)
+    lines = original["text"].split("\n")
+    trimmed = "\n".join(lines[:-1] + [lines[-1] + " Reporting by a wire service."])
+    with loaded.db.session() as session:
+        save_article(
+            session,
+            NewArticle(
+                id="late-copy",
+                url="https://other.example/late-copy",
+                title=original["title"],
+                text=trimmed,
+                source="Other",
+                lang="en",
+                published_at=published,
+            ),
+            now=published,
+        )
+    loaded.analyze()
+    with loaded.db.session(read_only=True) as session:
+        assert session.get(Article, "late-copy").duplicate_of == _id("en-nis-troops")
+
+
 def test_an_english_retelling_of_a_seed_joins_the_seeds_story_as_known(loaded: Monitor) -> None:
     story = _story_with(_week(loaded, "2024-09-09"), "en-shoigu-retell")
     assert story["status"] == "known"
@@ -164,27 +199,41 @@ def test_an_article_marked_for_reanalysis_is_judged_again_without_duplicates(loa
 
     before = _week(loaded, "2024-10-14")
     with loaded.db.session() as session:  # what re-extraction of a page does: ask for a new judgment
-        session.execute(update(Article).where(Article.id.in_([_id("fr-nis-troops"), _id("en-nis-troops")]))
-                        .values(relevant=None, analyzed_at=None))
+        session.execute(
+            update(Article)
+            .where(Article.id.in_([_id("fr-nis-troops"), _id("en-nis-troops")]))
+            .values(relevant=None, analyzed_at=None)
+        )
     assert loaded.analyze().analyzed == 2
     after = _week(loaded, "2024-10-14")
 
     def shape(digest: dict[str, Any]) -> list[Any]:
-        return [(s["id"], s["status"], sorted((a["id"], a["duplicate_of"]) for a in s["articles"]))
-                for s in digest["stories"]]
+        return [
+            (s["id"], s["status"], sorted((a["id"], a["duplicate_of"]) for a in s["articles"]))
+            for s in digest["stories"]
+        ]
 
     assert shape(after) == shape(before)
     from sqlalchemy import func, select
 
     from monitor.store.models import Entity, Story
+
     with loaded.db.session(read_only=True) as session:  # their earlier counts were taken back first
-        originals = session.scalar(select(func.count()).select_from(Article).where(
-            Article.relevant.is_(True), Article.duplicate_of.is_(None)))
+        originals = session.scalar(
+            select(func.count())
+            .select_from(Article)
+            .where(Article.relevant.is_(True), Article.duplicate_of.is_(None))
+        )
         assert session.scalar(select(func.sum(Story.members))) == originals
         assert session.scalar(select(Entity.df).where(Entity.key == "nis")) == session.scalar(
-            select(func.count()).select_from(Article).where(
-                Article.relevant.is_(True), Article.duplicate_of.is_(None),
-                Article.id.in_(select(ArticleEntity.article_id).where(ArticleEntity.entity_key == "nis"))))
+            select(func.count())
+            .select_from(Article)
+            .where(
+                Article.relevant.is_(True),
+                Article.duplicate_of.is_(None),
+                Article.id.in_(select(ArticleEntity.article_id).where(ArticleEntity.entity_key == "nis")),
+            )
+        )
 
 
 def test_a_developing_story_says_what_it_follows_and_where_each_new_line_comes_from(loaded: Monitor) -> None:
@@ -199,7 +248,11 @@ def test_a_developing_story_says_what_it_follows_and_where_each_new_line_comes_f
     for item in items:
         article = by_id[item["article_id"]]
         assert (item["url"], item["source"], item["published"], item["lang"]) == (
-            article["url"], article["source"], article["published"], article["lang"])
+            article["url"],
+            article["source"],
+            article["published"],
+            article["lang"],
+        )
 
 
 def test_a_new_story_has_no_previously_and_its_key_sentences_skip_the_headline(loaded: Monitor) -> None:
@@ -230,9 +283,19 @@ def test_two_analysis_workers_share_the_pending_articles_without_failing(
     for row in _rows().values():
         published = datetime.fromisoformat(row["published"])
         with monitor.db.session() as session:
-            save_article(session, NewArticle(id=_id(row["id"]), url=_url(row["id"]), title=row["title"],
-                                             text=row["text"], source=row["source"], lang=row["lang"],
-                                             published_at=published), now=published)
+            save_article(
+                session,
+                NewArticle(
+                    id=_id(row["id"]),
+                    url=_url(row["id"]),
+                    title=row["title"],
+                    text=row["text"],
+                    source=row["source"],
+                    lang=row["lang"],
+                    published_at=published,
+                ),
+                now=published,
+            )
     data = {"database": {"url": database_url}, "feeds": []}
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         counts = pool.map(_analyze_in_process, [data, data])
@@ -244,12 +307,18 @@ def test_two_analysis_workers_share_the_pending_articles_without_failing(
         relevant = session.scalar(select(func.count()).select_from(Article).where(Article.relevant.is_(True)))
         assert memberships == relevant  # each relevant article in exactly one story
         members = session.scalar(select(func.sum(Story.members)))
-        originals = session.scalar(select(func.count()).select_from(Article).where(
-            Article.relevant.is_(True), Article.duplicate_of.is_(None)))
+        originals = session.scalar(
+            select(func.count())
+            .select_from(Article)
+            .where(Article.relevant.is_(True), Article.duplicate_of.is_(None))
+        )
         assert members == originals  # profile counts neither lost nor doubled by the upserts
         df = dict(session.execute(select(Entity.key, Entity.df)).all())
-        per_key = dict(session.execute(
-            select(ArticleEntity.entity_key, func.count()).group_by(ArticleEntity.entity_key)).all())
+        per_key = dict(
+            session.execute(
+                select(ArticleEntity.entity_key, func.count()).group_by(ArticleEntity.entity_key)
+            ).all()
+        )
         assert df == {k: per_key.get(k, 0) for k in df}
 
 
@@ -262,10 +331,14 @@ def test_a_later_run_weighs_tag_keys_as_the_run_that_counted_them(loaded: Monito
     from monitor.understand import storage
 
     with loaded.db.session(read_only=True) as session:
-        tags = dict(session.execute(
-            select(ArticleTag.tag, func.count()).join(Article, Article.id == ArticleTag.article_id)
-            .where(Article.relevant.is_(True), Article.duplicate_of.is_(None))
-            .group_by(ArticleTag.tag)).all())
+        tags = dict(
+            session.execute(
+                select(ArticleTag.tag, func.count())
+                .join(Article, Article.id == ArticleTag.article_id)
+                .where(Article.relevant.is_(True), Article.duplicate_of.is_(None))
+                .group_by(ArticleTag.tag)
+            ).all()
+        )
         df = storage.key_df(session, {f"tag:{t}" for t in tags} | {"tag:never-used"})
     assert tags and max(tags.values()) > 1
     assert df == {f"tag:{t}": n for t, n in tags.items()}
