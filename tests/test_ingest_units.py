@@ -55,6 +55,18 @@ def test_parse_feed_caps_entries_and_skips_entries_without_a_web_link() -> None:
     assert parsed.entries[0].summary == "Summary 0" and parsed.feed_type == "rss20"
 
 
+def test_relative_entry_links_resolve_against_the_feeds_base_or_address() -> None:
+    rss = ('<rss version="2.0"><channel><title>F</title><item><title>A</title><link>/news/a.html</link>'
+           "</item><item><title>B</title><link>https://cdn.example/b.html</link></item></channel></rss>")
+    parsed = parse_feed(rss.encode(), "https://e.org/feeds/world.xml", max_entries=10)
+    assert [e.link for e in parsed.entries] == ["https://e.org/news/a.html", "https://cdn.example/b.html"]
+    atom = ('<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://other.example/blog/"><title>F</title>'
+            '<entry><title>C</title><id>c</id><link href="c.html"/><updated>2024-10-18T10:00:00Z</updated>'
+            "</entry></feed>")
+    parsed = parse_feed(atom.encode(), "https://e.org/atom.xml", max_entries=10)
+    assert [e.link for e in parsed.entries] == ["https://other.example/blog/c.html"]
+
+
 def test_parse_feed_refuses_what_is_not_a_feed() -> None:
     with pytest.raises(ParseError, match="not a feed"):
         parse_feed(b"<html><body>Hello</body></html>", "http://e.org/", max_entries=10)
