@@ -487,7 +487,9 @@ class _Judges:
         return self._pool
 
     def ahead(self, rows: list[_Row]) -> None:
-        """Start judging ``rows`` in the workers (when there are workers; else nothing to get ahead)."""
+        """Start judging those of ``rows`` not already under way in the workers (when there are workers;
+        else nothing to get ahead)."""
+        rows = [row for row in rows if row not in self._ahead]
         pool = self._workers(len(rows))
         if pool is None:
             return
@@ -497,7 +499,7 @@ class _Judges:
             self._ahead.update((row, (future, i)) for i, row in enumerate(part))
 
     def judge(self, rows: list[_Row]) -> list[_Judged]:
-        self.ahead([row for row in rows if row not in self._ahead])
+        self.ahead(rows)
         ahead, self._ahead = self._ahead, {}
         return [
             ahead[row][0].result()[ahead[row][1]] if row in ahead else _judge(self.topic, row) for row in rows
@@ -545,6 +547,9 @@ def analyze(db: Database, topic: Topic, now: datetime, *, reset_first: bool = Fa
             with db.session() as session:
                 rows = [_Row(*row) for row in storage.claim(session, size)]
                 if rows:
+                    judges.ahead(rows)  # the workers judge while this process reads the stories around
+                    at = [when(row) for row in rows]
+                    snapshot.ensure(session, min(at), max(at))
                     judged = judges.judge(rows)
                     if len(rows) == size:  # the next batch, judged while this one is decided
                         ahead = storage.claim(session, BATCH_SIZE, skip=size)

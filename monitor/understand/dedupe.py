@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
-from datasketch import MinHash
 
 from .facts import normalise
 
@@ -54,14 +53,20 @@ SCHEME = "affine32"
 
 
 @cache
-def _permutations() -> Any:
-    """The permutations every signature uses, drawn once per process (~0.3 ms per MinHash otherwise)."""
-    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+def _minhash() -> tuple[Any, Any]:
+    """datasketch's MinHash and the permutations every signature uses, drawn once per process (~0.3 ms
+    per MinHash otherwise). Imported here, not with the module: datasketch imports its LSH classes and
+    scipy with them (0.5 s), which the process that only decides — the text is judged in its workers —
+    never needs."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature of ``text`` as NUM_PERM unsigned 64-bit integers."""
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations())
+    minhash_class, permutations = _minhash()
+    minhash = minhash_class(num_perm=NUM_PERM, scheme=SCHEME, permutations=permutations)
     minhash.update_batch(list(shingles(text)))
     return np.asarray(minhash.hashvalues, dtype="<u8")
 
