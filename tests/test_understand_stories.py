@@ -168,6 +168,16 @@ def test_new_figures_and_dates_make_a_story_developing_with_where_they_come_from
     assert verdict.whats_new == (fresh.text,) and verdict.items == (fresh,)
 
 
+def test_a_new_event_date_alone_is_a_development_and_a_stray_number_is_not() -> None:
+    base = _baseline(("The Duma ratified the treaty on 24 October.", {"date:2024-10-24", "duma"}))
+    vote = novelty.WindowSentence(
+        "c", "The Federation Council approved it on 6 November.", frozenset({"date:2024-11-06"})
+    )
+    assert novelty.judge([vote], base).status == novelty.DEVELOPING
+    aside = novelty.WindowSentence("c", "The treaty has 23 articles.", frozenset({"fig:23"}))
+    assert novelty.judge([aside], base).status == novelty.KNOWN
+
+
 def test_an_old_date_is_background_not_an_event_date() -> None:
     published = datetime(2024, 12, 4)
     assert not novelty.is_event_date("date:2024-06-19", published)

@@ -26,10 +26,19 @@ from datetime import date, datetime, timedelta
 from .facts import GENERIC_WORDS, normalise, translit_fold
 
 NEW, DEVELOPING, KNOWN = "new", "developing", "known"
-#: A window brings new facts when its new-fact sentences name at least this many distinct new facts. One
-#: stray new number (an aside) is not a development; a follow-up brings a figure and a date, or a new
-#: actor and a figure.
+#: A window brings new facts when its new-fact sentences name at least this many distinct new facts (an
+#: event date counting for EVENT_DATE_FACTS). One stray new number (an aside) is not a development; a
+#: follow-up brings a new event date, or a new actor and a figure.
 MIN_NEW_FACTS = 2
+#: What one new event date counts for: enough alone. A date near the publication that the story's
+#: baseline never named is something that happened (or is announced) on a day the baseline does not
+#: know — the Federation Council's vote on 6 November, Putin receiving Choe on 4 November, the train's
+#: arrival on 25 June — while a stray new number or name can be an aside. On the development set, with
+#: a date counting for one fact, 5 story-weeks labelled developing (of 64 story-weeks) were called known,
+#: each for want of a second fact beside its new date; counting it for two called 4 of them right and
+#: one known week developing (a re-telling whose story had lost the earlier report naming that date):
+#: status 0.66 → 0.70 in one run, 0.64 → 0.69 week by week.
+EVENT_DATE_FACTS = 2
 #: A sentence whose word-bigram Jaccard with a baseline sentence reaches this repeats it (same language).
 #: Half of the bigrams in common means the same sentence lightly edited; distinct sentences on one topic
 #: share under a fifth.
@@ -174,7 +183,7 @@ def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdic
         seen_texts.add(key)
         scored.append((-len(fresh), position, sentence, fresh))
     new_facts = frozenset().union(*(fresh for *_, fresh in scored)) if scored else frozenset()
-    if len(new_facts) < MIN_NEW_FACTS:
+    if sum(EVENT_DATE_FACTS if k.startswith("date:") else 1 for k in new_facts) < MIN_NEW_FACTS:
         return Verdict(KNOWN, (), tuple(sorted(new_facts)))
     kept = sorted(scored, key=lambda item: item[:2])[:MAX_WHATS_NEW]
     kept.sort(key=lambda item: item[1])  # back in reading order
