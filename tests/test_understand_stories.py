@@ -134,6 +134,18 @@ def test_transliterated_names_key_the_same_in_french_and_english() -> None:
     assert en and en == fr
 
 
+def test_a_spelling_the_gazetteer_lacks_is_still_its_entity_but_a_common_word_is_not() -> None:
+    def keys(text: str) -> set[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return set(extract(TOPIC, doc, "fr", DAY).found)
+
+    # Neither "Tchoe Son-hui" (the French transcription) nor "Sergei Shoygu" is an alias in the topic file.
+    assert "choe-son-hui" in keys("La ministre Tchoe Son-hui a rencontré Sergei Shoygu à Moscou.")
+    assert "shoigu" in keys("La ministre Tchoe Son-hui a rencontré Sergei Shoygu à Moscou.")
+    # "Seul" (alone) opening a sentence folds like "Seoul" but is a word, not the city.
+    assert "seoul" not in keys("Seul le Kremlin a commenté la visite de la délégation.")
+
+
 def _baseline(*sentences: tuple[str, set[str]]) -> novelty.Baseline:
     base = novelty.Baseline()
     for text, keys in sentences:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from .document import Document
 from .facts import Token, dates, figures, fold, translit_fold
-from .topic import Topic
+from .topic import Topic, folded_key
 
 FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
 #: Words that may sit inside a name ("Ramon Pacheco Pardo", "Charles de Gaulle", "Kim Jong-un").
@@ -60,6 +60,24 @@ _APOSTROPHES = ("'", "\u2019")
 _JOINERS = ("-", *_APOSTROPHES)
 
 
+def _folded_entity(topic: Topic, run: list[Token]) -> Found | None:
+    """The gazetteer entity a run of capitalised words names in a spelling the topic file does not list
+    ("Tchoe Son-hui", "Mme Choigou"): its longest part whose transliteration-folded words are a folded
+    name or alias of exactly one entity."""
+    if not topic.folded_names or not run:
+        return None
+    words = [t.lower for t in run]
+    # One capitalised word opening a sentence may be a common word ("Seul", alone, folds as "Seoul").
+    smallest = 1 if len(words) > 1 or run[0].start > 0 else 2
+    for size in range(len(words), smallest - 1, -1):
+        for start in range(len(words) - size + 1):
+            key = topic.folded_names.get(folded_key(words[start : start + size]))
+            if key is not None:
+                entity = topic.entities[key]
+                return Found(entity.key, entity.name, entity.kind, True)
+    return None
+
+
 def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) -> list[Found]:
     """Runs of capitalised words the gazetteer did not take. ``text`` is the folded sentence the token
     offsets point into: a run goes on across a hyphen ("Hwang Joon-kook": the part after it may be lower
@@ -72,6 +90,11 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
             run.pop()  # a trailing particle, or the "s" of a possessive ("Kozhemyako's")
         while run and run[0].cased in topic.name_stopwords:
             run.pop(0)
+        known = _folded_entity(topic, run)
+        if known is not None:
+            names.append(known)
+            run.clear()
+            return
         capitals = [t for t in run if _is_capitalised(t)]
         if (
             MIN_NAME_WORDS <= len(capitals) <= MAX_NAME_WORDS

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..text import normalise as normalise  # re-exported: understand/* read it from here
@@ -180,6 +181,7 @@ _TRANSLIT = (
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=1 << 16)
 def translit_fold(word: str) -> str:
     """One spelling for the French and English transcriptions of a (lower-case, folded) name word."""
     word = _DOUBLED.sub(r"\1", word)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..config import PACKAGE_DIR
 from ..errors import ConfigError
-from .facts import Token, fold, tokens
+from .facts import Token, fold, tokens, translit_fold
 
 BUNDLED_TOPIC = PACKAGE_DIR / "data" / "russia_north_korea.toml"
 ENTITY_KINDS = ("person", "place", "org")
@@ -169,6 +169,10 @@ class Topic:
     name_stopwords: frozenset[str]
     #: Capitalised phrases that are not names ("Cold War", "Guerre froide"), folded lower-case words.
     not_names: frozenset[str] = frozenset()
+    #: Gazetteer names and aliases by their transliteration-folded words ("shoe-son-hui" → choe-son-hui,
+    #: "gerasimov" → gerasimov): a spelling the topic file does not list ("Tchoe Son-hui", "Guérassimov")
+    #: is still its entity. Folded forms two entities share are left out.
+    folded_names: dict[str, str] = field(default_factory=dict)
 
 
 def _get(
@@ -277,7 +281,29 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
             " ".join(t.lower for t in tokens(w))
             for w in _get(names, "not_names", list, f"{origin}: names", [])
         ),
+        folded_names=_folded_names(entities, entity_patterns),
     )
+
+
+#: Single-word names shorter than this are not looked up by their folded spelling: a short word folds
+#: onto too many others ("Choe" and "Shoe", "Ri" and "Rí").
+MIN_FOLDED_SINGLE_CHARS = 5
+
+
+def folded_key(words: Iterable[str]) -> str:
+    """Transliteration-folded words of a name, joined: the key of ``Topic.folded_names``."""
+    return "-".join(translit_fold(w) for w in words)
+
+
+def _folded_names(entities: dict[str, EntityDef], patterns: list[Pattern]) -> dict[str, str]:
+    spellings = [(e.key, [t.lower for t in tokens(e.name)]) for e in entities.values()]
+    spellings += [(p.label, list(p.words)) for p in patterns if not p.prefix]
+    owners: dict[str, set[str]] = {}
+    for key, words in spellings:
+        if not words or (len(words) == 1 and len(words[0]) < MIN_FOLDED_SINGLE_CHARS):
+            continue
+        owners.setdefault(folded_key(words), set()).add(key)
+    return {folded: next(iter(keys)) for folded, keys in owners.items() if len(keys) == 1}
 
 
 @cache
