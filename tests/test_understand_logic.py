@@ -121,3 +121,28 @@ def test_an_aside_naming_both_sides_in_one_later_sentence_is_off_topic() -> None
         "leader prepared to leave the region on Sunday.\nThe drones were of the kind used in Ukraine.",
     )
     assert lede.relevant  # the lede says what the article is about
+
+
+def test_a_text_naming_no_side_gets_the_full_judgment_without_being_tokenised() -> None:
+    import json
+    from datetime import timedelta
+
+    from bench.synth import generate
+    from monitor.config import PROJECT_DIR
+    from monitor.understand.relevance import names_no_side
+
+    rows = [
+        json.loads(line) for line in (PROJECT_DIR / "bench/eval/devset.jsonl").read_text("utf-8").splitlines()
+    ]
+    texts = [(r["title"], r["text"]) for r in rows]
+    start = datetime(2025, 3, 1)
+    texts += [(a.title, a.text) for a in generate(300, seed=11, start=start, end=start + timedelta(days=7))]
+    texts += [("Météo : il neige à Moscou", "Moscou sous la neige."), ("Le derby", "Le PSG a gagné.")]
+    screened = 0
+    for title, text in texts:
+        quick = names_no_side(TOPIC, title, text)
+        if quick is not None:
+            screened += 1
+            assert quick == _judge(title, text)
+    assert screened >= 100  # the generated off-topic news, and the derby: not a vacuous comparison
+    assert names_no_side(TOPIC, "Météo : il neige à Moscou", "Moscou sous la neige.") is None

@@ -48,9 +48,9 @@ from ..store.models import (
     StoryKey,
 )
 from . import dedupe, storage, stories
-from .document import LEAD, TITLE, build_document
+from .document import LEAD, TITLE, Document, build_document
 from .entities import ArticleFacts, extract
-from .relevance import judge
+from .relevance import judge, names_no_side
 from .storage import Plan, Stored, pending_count, when  # noqa: F401 - re-exported
 from .stories import ArticleFeatures, KeyWeights, StoryProfile
 from .tags import tag_scores
@@ -199,19 +199,26 @@ class _Judged:
     relevance: Any
     relevant: bool
     reason: str
-    sig: np.ndarray
+    sig: np.ndarray | None
     bands: list[tuple[int, int]]
     url_variants: list[str]
     facts: ArticleFacts | None
     lead: frozenset[str] = frozenset()
 
 
+#: The document of a text that names no side: nothing in it is read again.
+_NO_TEXT = Document(())
+
+
 def _judge(topic: Topic, row: _Row) -> _Judged:
     """Everything about one article that needs only its text (tokenised once, shared by every step)."""
-    doc = build_document(row.title, row.text, topic.lead_sentences)
-    verdict = judge(topic, doc)
-    sig = dedupe.signature(row.text)
+    unnamed = None if row.is_baseline else names_no_side(topic, row.title, row.text)
+    doc = build_document(row.title, row.text, topic.lead_sentences) if unnamed is None else _NO_TEXT
+    verdict = unnamed or judge(topic, doc)
     relevant = verdict.relevant or bool(row.is_baseline)
+    # Only relevant articles get a signature: only they enter the near-duplicate index (see
+    # ``_Batch.article``); an off-topic copy is found by its hash or URL, or judged off-topic on its own.
+    sig = dedupe.signature(row.text) if relevant else None
     facts = extract(topic, doc, row.lang, row.published_at) if relevant else None
     return _Judged(
         row=row,
@@ -222,7 +229,7 @@ def _judge(topic: Topic, row: _Row) -> _Judged:
         relevant=relevant,
         reason=("baseline seed; " if row.is_baseline else "") + verdict.reason,
         sig=sig,
-        bands=dedupe.bands(sig),
+        bands=dedupe.bands(sig) if sig is not None else [],
         url_variants=dedupe.url_variants(row.url),
         facts=facts,
         lead=_lead_people(topic, doc, facts),
@@ -268,7 +275,7 @@ class _Copies:
         ids = set(self.by_hash.get(j.row.content_hash, ())) | {
             i for u in j.url_variants for i in self.by_url.get(u, ())
         }
-        if not ids and len(j.row.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
+        if not ids and j.sig is not None and len(j.row.text.split()) >= dedupe.MIN_WORDS_FOR_NEAR_DUPLICATE:
             near = sorted({i for b in j.bands for i in self.by_band.get(b, ())})
             ids = set(self._similar(j.sig, near))
         roots = {
@@ -330,7 +337,7 @@ class _Batch:
             "relevance": j.relevance.score,
             "relevant": j.relevant,
             "relevance_reason": j.reason,
-            "minhash": dedupe.to_bytes(j.sig),
+            "minhash": dedupe.to_bytes(j.sig) if j.sig is not None else None,
             "analyzed_at": self.now,
             "duplicate_of": None,
         }
@@ -357,7 +364,8 @@ class _Batch:
         self.copies.index(
             Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, bands
         )
-        self.copies.sigs[row.id] = j.sig
+        if j.sig is not None:
+            self.copies.sigs[row.id] = j.sig
 
     def _copy(self, j: _Judged, values: dict[str, Any], original: Stored) -> None:
         values["duplicate_of"] = original.id

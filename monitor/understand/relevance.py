@@ -10,9 +10,11 @@ off-topic, with a reason saying so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .document import BODY, LEAD, TITLE, Document
+from .facts import fold
 from .topic import Topic
 
 
@@ -27,6 +29,30 @@ class Relevance:
 
 def _weight(topic: Topic, zone: str) -> float:
     return {TITLE: topic.title_weight, LEAD: topic.lead_weight, BODY: topic.body_weight}[zone]
+
+
+def names_no_side(topic: Topic, title: str, text: str) -> Relevance | None:
+    """The verdict ``judge`` gives a text that names no side at all, found without cutting it into
+    sentences and tokens — most of a general news feed — or None when a side may be named (then ask
+    ``judge``). A term can match only where the text holds each of its words (the last one as a prefix,
+    for a prefix term) as a word of its own: where no term of any side has all its words in the text's
+    set of words, none can match."""
+    if not topic.side_terms:
+        return None
+    words = set(_WORD.findall(fold(f"{title}\n{text}").casefold()))
+    for term, prefix in topic.side_terms:
+        *first, last = term
+        if all(w in words for w in first) and (
+            last in words or (prefix and any(w.startswith(last) for w in words))
+        ):
+            return None
+    scores = dict.fromkeys(topic.side_names, 0.0)
+    detail = ", ".join(f"{s} 0 (0 sentences)" for s in topic.side_names)
+    return Relevance(0.0, False, f"off-topic: {topic.side_names[0]} not mentioned; {detail}", scores)
+
+
+#: A word as the tokenizer cuts it (``facts.tokens``).
+_WORD = re.compile(r"\w+")
 
 
 def judge(topic: Topic, doc: Document) -> Relevance:

@@ -173,6 +173,9 @@ class Topic:
     #: "gerasimov" → gerasimov): a spelling the topic file does not list ("Tchoe Son-hui", "Guérassimov")
     #: is still its entity. Folded forms two entities share are left out.
     folded_names: dict[str, str] = field(default_factory=dict)
+    #: Every side's terms as (case-folded words, last word a prefix): ``relevance.names_no_side`` asks
+    #: whether a text holds all of a term's words before cutting it into sentences.
+    side_terms: tuple[tuple[tuple[str, ...], bool], ...] = ()
 
 
 def _get(
@@ -282,6 +285,7 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
             for w in _get(names, "not_names", list, f"{origin}: names", [])
         ),
         folded_names=_folded_names(entities, entity_patterns),
+        side_terms=tuple(sorted({(tuple(w.casefold() for w in p.words), p.prefix) for p in side_patterns})),
     )
 
 
