@@ -190,6 +190,25 @@ def test_a_new_event_date_alone_is_a_development_and_a_stray_number_is_not() -> 
     assert novelty.judge([aside], base).status == novelty.KNOWN
 
 
+def test_a_new_fact_told_in_both_languages_is_one_whats_new_line() -> None:
+    base = _baseline(("Choe Son Hui met Lavrov in Moscow on 1 November.", {"date:2024-11-01", "lavrov"}))
+    en = novelty.WindowSentence(
+        "en", "Putin received Choe Son Hui at the Kremlin on 4 November.", frozenset({"date:2024-11-04"})
+    )
+    fr = novelty.WindowSentence(
+        "fr", "Poutine a reçu Choe Son-hui au Kremlin le 4 novembre.", frozenset({"date:2024-11-04"})
+    )
+    more = novelty.WindowSentence(
+        "fr",
+        "Il a reçu le 4 novembre une lettre de Kim, selon Ouchakov.",
+        frozenset({"date:2024-11-04", "ushakov"}),
+    )
+    verdict = novelty.judge([en, fr, more], base)
+    assert verdict.status == novelty.DEVELOPING
+    assert verdict.whats_new == (more.text,)  # it tells the date and more; the two others add nothing
+    assert novelty.judge([en, fr], base).whats_new == (en.text,)
+
+
 def test_an_old_date_is_background_not_an_event_date() -> None:
     published = datetime(2024, 12, 4)
     assert not novelty.is_event_date("date:2024-06-19", published)

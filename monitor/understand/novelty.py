@@ -185,7 +185,13 @@ def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdic
     new_facts = frozenset().union(*(fresh for *_, fresh in scored)) if scored else frozenset()
     if sum(EVENT_DATE_FACTS if k.startswith("date:") else 1 for k in new_facts) < MIN_NEW_FACTS:
         return Verdict(KNOWN, (), tuple(sorted(new_facts)))
-    kept = sorted(scored, key=lambda item: item[:2])[:MAX_WHATS_NEW]
+    kept: list[tuple[int, int, WindowSentence, frozenset[str]]] = []
+    covered: set[str] = set()
+    for item in sorted(scored, key=lambda item: item[:2]):  # the sentences naming most new facts first
+        if item[3] - covered:  # a sentence whose new facts are all told already (a translation, a copy
+            kept.append(item)  # reworded) is not a line of its own
+            covered |= item[3]
+    kept = kept[:MAX_WHATS_NEW]
     kept.sort(key=lambda item: item[1])  # back in reading order
     return Verdict(
         DEVELOPING,
