@@ -74,6 +74,11 @@ def test_figures_and_dates_are_language_neutral() -> None:
     assert dates("entré en vigueur mercredi 4 décembre", published) == {"date:2024-12-04"}
     assert dates("came into force on Wednesday, December 4", published) == {"date:2024-12-04"}
     assert dates("a annoncé mercredi le ministère", published) == {"date:2024-12-04"}
+    # "hier"/"yesterday" is the day before the publication, in either language; "la veille" (the day
+    # before the day a sentence reports, weeks back in a re-telling) is not read as a date.
+    assert dates("Le traité a été ratifié hier par le Sénat.", published) == {"date:2024-12-03"}
+    assert dates("The treaty was ratified yesterday by the Senate.", published) == {"date:2024-12-03"}
+    assert dates("Le traité avait été signé la veille.", published) == set()
 
 
 def test_a_trimmed_copy_with_other_boilerplate_is_a_near_duplicate_and_a_rewrite_is_not() -> None:

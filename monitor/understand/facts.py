@@ -442,10 +442,18 @@ _WEEKDAYS = {
 _WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 
 
+#: Words naming the day before the publication. Only these: "la veille", "the day before" and "a day
+#: earlier" count from the day a sentence reports, which a re-telling places weeks back (tried: two
+#: re-tellings of seed 004 gained a date they never meant, and a known week turned developing).
+_YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
+
+
 def _weekday_dates(folded: str, ref: date) -> set[str]:
     """News names the days of the past week by weekday ("on Monday", "lundi"): the latest such day on or
-    before the publication date."""
+    before the publication date; "yesterday" ("hier") is the day before it."""
     found = set()
+    if _YESTERDAY.search(folded):
+        found.add(f"date:{(ref - timedelta(days=1)).isoformat()}")
     for match in _WEEKDAY.finditer(folded):
         back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
         found.add(f"date:{(ref - timedelta(days=back)).isoformat()}")
