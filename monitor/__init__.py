@@ -12,7 +12,8 @@ Imports flow one way, lowest layer first; a module imports only its own layer or
 no import cycle exists (``tests/test_layers.py`` checks both; ``python tests/test_layers.py`` prints
 the graph's cycles, arrows up and longest functions):
 
-    1. errors, types, text, default_feeds       the vocabulary: no monitor imports but each other
+    1. errors, types, text, default_feeds,      the vocabulary: no monitor imports but each other;
+       workers                                  worker processes that end with their parent
     2. config                                   the one typed configuration
     3. clean, seeds, ingest, understand, digest, the stages (pure logic) and adapters: store (one face),
        store, runlock, due, housekeeping, serve http, channels (smtp, archive, the web app of serve),

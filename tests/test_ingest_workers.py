@@ -108,8 +108,16 @@ def test_a_worker_killed_mid_run_holds_its_feeds_only_until_the_lease_expires(
         deadline = time.monotonic() + 60
         while not site.requests_to("/slow/0.xml") and time.monotonic() < deadline:
             time.sleep(0.05)
+        workers = _children(proc.pid)  # its worker processes, forked before any request
         os.kill(proc.pid, signal.SIGKILL)  # while its requests wait on the slow server
         proc.wait()
+        # Its workers end with it: left running, they held its database socket open, and PostgreSQL kept
+        # the killed run's transaction and its locks (a re-run then waited on them for good).
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if sys.platform.startswith("linux"):
+            assert workers and not [pid for pid in workers if _alive(pid)]
         with m.db.session(read_only=True) as session:
             leased = session.scalar(select(func.count()).select_from(Feed)
                                     .where(Feed.lease_until.is_not(None)))
@@ -123,3 +131,24 @@ def test_a_worker_killed_mid_run_holds_its_feeds_only_until_the_lease_expires(
         summary = m.fetch()
         assert summary.feeds_polled == 10 and summary.new_articles == 10
     m.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its reaper has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

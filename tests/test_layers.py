@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 
 #: Lowest first. A module belongs to the first entry that is a prefix of its dotted name.
 LAYERS: list[tuple[str, ...]] = [
-    ("monitor.errors", "monitor.types", "monitor.text", "monitor.default_feeds"),
+    ("monitor.errors", "monitor.types", "monitor.text", "monitor.default_feeds", "monitor.workers"),
     ("monitor.config",),
     ("monitor.clean", "monitor.seeds", "monitor.ingest", "monitor.understand", "monitor.digest",
      "monitor.store", "monitor.runlock", "monitor.due", "monitor.housekeeping",

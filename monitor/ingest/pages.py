@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FetchError
 from ..text import compress, content_hash
+from ..workers import worker_pool
 from .canonical import is_opaque_aggregator_link
 from .http import HttpClient
 from .robots import RobotsCache
@@ -108,7 +109,7 @@ def extraction_executor(pages: int, workers: int) -> Executor:
     """A pool of forked, warm workers for many pages and more than one worker, else in-process."""
     if pages < POOL_MIN_PAGES or workers <= 1:
         return _Inline()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context())
+    return worker_pool(workers, _worker_context())
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -166,7 +167,7 @@ class ExtractionPool:
     def start(self, items: int) -> None:
         """Fork the workers now if ``items`` (feeds or pages) are enough to need them."""
         if self.would_start(items):
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context())
+            self._pool = worker_pool(self.workers, _worker_context())
             for done in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 done.result()  # fork them now, while this process has one thread
 

@@ -47,6 +47,7 @@ from ..store.models import (
     StoryArticle,
     StoryKey,
 )
+from ..workers import worker_pool
 from . import dedupe, storage, stories
 from .document import LEAD, TITLE, Document, build_document
 from .entities import ArticleFacts, extract
@@ -491,7 +492,7 @@ class _Judges:
                 and threading.active_count() == 1:
             global _POOL_TOPIC
             _POOL_TOPIC = self.topic
-            self._pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"))
+            self._pool = worker_pool(WORKERS, multiprocessing.get_context("fork"))
         return self._pool
 
     def ahead(self, rows: list[_Row]) -> None:
