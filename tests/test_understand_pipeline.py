@@ -33,8 +33,8 @@ def _id(row_id: str) -> str:
     return url_article_id(_url(row_id))
 
 
-@pytest.fixture
-def loaded(monitor: Monitor) -> Monitor:
+def _store_set(monitor: Monitor) -> None:
+    """The seeds and every article of the set, stored (not analysed)."""
     monitor.load_seeds(PROJECT_DIR / "seeds")
     for row in _rows().values():
         published = datetime.fromisoformat(row["published"])
@@ -52,6 +52,11 @@ def loaded(monitor: Monitor) -> Monitor:
                 ),
                 now=published,
             )
+
+
+@pytest.fixture
+def loaded(monitor: Monitor) -> Monitor:
+    _store_set(monitor)
     monitor.analyze()
     return monitor
 
@@ -279,23 +284,7 @@ def test_two_analysis_workers_share_the_pending_articles_without_failing(
 
     from monitor.store.models import Article, ArticleEntity, Entity, Story, StoryArticle
 
-    monitor.load_seeds(PROJECT_DIR / "seeds")
-    for row in _rows().values():
-        published = datetime.fromisoformat(row["published"])
-        with monitor.db.session() as session:
-            save_article(
-                session,
-                NewArticle(
-                    id=_id(row["id"]),
-                    url=_url(row["id"]),
-                    title=row["title"],
-                    text=row["text"],
-                    source=row["source"],
-                    lang=row["lang"],
-                    published_at=published,
-                ),
-                now=published,
-            )
+    _store_set(monitor)
     data = {"database": {"url": database_url}, "feeds": []}
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         counts = pool.map(_analyze_in_process, [data, data])
