@@ -355,15 +355,15 @@ class _Batch:
         story_id = self._relevant(j) if j.relevant else None
         if story_id is None and joined_copy_story is None and not j.relevant:
             self.summary.off_topic += 1
-        # Only relevant originals enter the near-duplicate (LSH) index: collapsing copies serves the
-        # digest, which shows relevant articles only; a copy is found through its original's buckets, and
-        # a copy of an off-topic text is judged off-topic on its own (exact copies are still found by
-        # hash and URL). The 32 bucket rows per article landing on random pages of the index were most of
-        # what each batch wrote (28 of 32 MB of WAL per 200 articles at 100,000 stored).
-        bands = j.bands if j.relevant else []
-        self.plan.bands += [{"band": b, "bucket": k, "article_id": row.id} for b, k in bands]
+        # Only relevant originals enter the near-duplicate (LSH) index — only they have bands (``_judge``):
+        # collapsing copies serves the digest, which shows relevant articles only; a copy is found
+        # through its original's buckets, and a copy of an off-topic text is judged off-topic on its own
+        # (exact copies are still found by hash and URL). The 32 bucket rows per article landing on
+        # random pages of the index were most of what each batch wrote (28 of 32 MB of WAL per 200
+        # articles at 100,000 stored).
+        self.plan.bands += [{"band": b, "bucket": k, "article_id": row.id} for b, k in j.bands]
         self.copies.index(
-            Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, bands
+            Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, j.bands
         )
         if j.sig is not None:
             self.copies.sigs[row.id] = j.sig

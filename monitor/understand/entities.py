@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .document import Document
-from .facts import Token, dates, figures, fold, translit_fold
+from .facts import Token, dates, figures, fold
 from .topic import Topic, folded_key
 
 FIGURE, DATE, UNKNOWN = "figure", "date", "unknown"
@@ -101,7 +101,7 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
             and all(t.cased not in topic.name_stopwords for t in capitals)
             and " ".join(t.lower for t in run) not in topic.not_names
         ):
-            key = "name:" + "-".join(translit_fold(t.lower) for t in run)
+            key = "name:" + folded_key(t.lower for t in run)
             shown = run[0].cased + "".join(
                 (text[a.end : b.start] if text[a.end : b.start] in _JOINERS else " ") + b.cased
                 for a, b in zip(run, run[1:], strict=False)

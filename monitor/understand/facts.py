@@ -211,6 +211,12 @@ def tokens(text: str) -> list[Token]:
     return [new(Token, (w.casefold(), w, start, end)) for w, start, end in words]
 
 
+def word_set(text: str) -> set[str]:
+    """The lower forms of every word ``tokens`` would cut from ``text``, as a set (no offsets, no
+    tuples: for asking cheaply whether a text holds a word at all)."""
+    return set(_TOKEN.findall(fold(text).casefold()))
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of ``text``: split at line breaks and sentence ends; debris dropped."""
     found: list[str] = []

@@ -10,11 +10,10 @@ off-topic, with a reason saying so.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .document import BODY, LEAD, TITLE, Document
-from .facts import fold
+from .facts import word_set
 from .topic import Topic
 
 
@@ -39,7 +38,7 @@ def names_no_side(topic: Topic, title: str, text: str) -> Relevance | None:
     set of words, none can match."""
     if not topic.side_terms:
         return None
-    words = set(_WORD.findall(fold(f"{title}\n{text}").casefold()))
+    words = word_set(f"{title}\n{text}")
     for term, prefix in topic.side_terms:
         *first, last = term
         if all(w in words for w in first) and (
@@ -49,10 +48,6 @@ def names_no_side(topic: Topic, title: str, text: str) -> Relevance | None:
     scores = dict.fromkeys(topic.side_names, 0.0)
     detail = ", ".join(f"{s} 0 (0 sentences)" for s in topic.side_names)
     return Relevance(0.0, False, f"off-topic: {topic.side_names[0]} not mentioned; {detail}", scores)
-
-
-#: A word as the tokenizer cuts it (``facts.tokens``).
-_WORD = re.compile(r"\w+")
 
 
 def judge(topic: Topic, doc: Document) -> Relevance:

@@ -309,15 +309,7 @@ def candidates(
             profile = profiles.get(story_id)
             if profile is not None and profile.members:
                 dot[story_id] = dot.get(story_id, 0.0) + w * w * profile.keys[key] / profile.members
-    epoch, ranking = weight.epoch, []
-    for story_id, d in dot.items():  # hundreds of stories per article on a crowded horizon: no calls
-        profile = profiles[story_id]
-        squares = profile._squares
-        if squares is not None and squares[0] == epoch:
-            norm = math.sqrt(max(0.0, squares[1])) / profile.members
-        else:
-            norm = profile.norm(weight)
-        ranking.append((d / (norm or 1.0), story_id))
+    ranking = [(d / (profiles[i].norm(weight) or 1.0), i) for i, d in dot.items()]
     return [profiles[i] for _, i in heapq.nlargest(MAX_CANDIDATES, ranking)]
 
 
