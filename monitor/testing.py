@@ -20,6 +20,7 @@ import contextlib
 import email.utils
 import gzip
 import hashlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,7 +60,8 @@ class SeenRequest:
 class LocalSite:
     """A threaded HTTP server on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: a server-side context, to serve https (its certificate names 127.0.0.1)."""
         self.resources: dict[str, Resource] = {}
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
@@ -118,12 +120,15 @@ class LocalSite:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -63,7 +63,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:  # pragma: no cover - console script shim
-    sys.exit(main())
+    code = main()
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    """End the process without tearing the interpreter down, once everything is written.
+
+    Every command has committed and closed its database, joined its threads and worker processes and
+    flushed its files by the time ``main`` returns; what remains is Python freeing every module and
+    object one by one, 0.1–0.2 s after a fetch (a sixth of an unchanged poll of 1,000 feeds). The
+    exit handlers that matter are run first (logging's flush, then the others ``atexit`` holds); a
+    thread still running (none should be) gets the usual exit, which waits for it."""
+    import atexit
+    import contextlib
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)  # a thread still working: let the interpreter wait for it as usual
+    logging.shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said on it
+            stream.flush()
+    os._exit(code)
 
 
 __all__ = ["main", "cli", "__version__", "logging"]

@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Dialect, Engine, Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..store.models import Delivery, Subscriber
@@ -91,6 +90,10 @@ _STATEMENTS: dict[str, dict[str, Any]] = {}
 def _statements(engine_dialect: Dialect) -> dict[str, Any]:
     dialect = engine_dialect.name
     if dialect not in _STATEMENTS:
+        # The dialects' insert (ON CONFLICT) is imported when first needed: PostgreSQL's dialect is
+        # 20 ms of every command's start-up otherwise (the facade imports this module).
+        from sqlalchemy.dialects import postgresql, sqlite
+
         t = _TABLE.c
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
         _STATEMENTS[dialect] = {

@@ -1,32 +1,46 @@
 """One polite HTTP GET: guarded addresses, manual redirects, conditional requests, size caps after
-decompression, a global and a per-host limit on requests in flight.
+decompression, a global and a per-host limit on requests in flight, kept-alive connections.
 
 Bodies are read raw and decompressed here with a bounded ``zlib`` window, so a gzip bomb costs at most
 ``max_bytes`` of memory before it is refused. Each request has one deadline for connect, headers and
 body together (``netguard.request_deadline``). A 429 or 503 with ``Retry-After`` carries the wait the
 server asked for, so the feed's next poll honours it. One TLS context is built per client, when the
 first https connection needs it.
+
+HTTP/1.1 is spoken by the standard library's ``http.client`` over sockets opened by
+``netguard.guarded_socket``; idle connections are kept per origin and reused. Measured on 1,000
+conditional requests answered 304 by a local server: 0.15–0.18 ms of CPU each, against 0.45–0.7 ms
+through httpcore's connection pool (h11's event machinery, and the pool's one lock, which 16 threads
+queued on) — the cost that kept an unchanged poll of 1,000 feeds above a tenth of a feedparser loop.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import email.utils
+import http.client
+import ssl
 import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
-
-import httpcore
-import httpx
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from .. import __version__
 from ..config import FetchConfig
 from ..errors import FetchError
-from .netguard import DEADLINE_MESSAGE, GuardedBackend, Resolver, check_url, request_deadline
+from .netguard import (
+    DeadlinePassed,
+    Resolver,
+    check_url,
+    guarded_socket,
+    request_deadline,
+    start_tls,
+    tls_context,
+)
 
 PERMANENT_REDIRECTS = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -39,6 +53,8 @@ GONE = 410
 TOTAL_TIME_FACTOR = 3
 #: Statuses whose Retry-After header sets the feed's next poll (too many requests, unavailable).
 RETRY_AFTER_STATUSES = (429, 503)
+#: Bytes read from the socket at a time; the size cap is checked after each.
+BODY_CHUNK = 65536
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -140,59 +156,132 @@ class _Decoder:
         return b"".join(self.parts)
 
 
-class _LazyTlsPool(httpcore.ConnectionPool):
-    """httpx's connection pool whose one TLS context is built when the first https connection needs it
-    (a run over plain-http feeds never pays for loading the CA bundle)."""
-
-    _tls_lock = threading.Lock()
-
-    def create_connection(self, origin: httpcore.Origin) -> httpcore.ConnectionInterface:
-        if origin.scheme == b"https" and self._ssl_context is None:
-            with self._tls_lock:
-                if self._ssl_context is None:
-                    self._ssl_context = httpx.create_ssl_context(trust_env=False)
-        return super().create_connection(origin)
-
-
-def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Response headers by lower-case name; repeated headers joined with ", " (as httpx does)."""
+def _header_map(raw: list[tuple[str, str]]) -> dict[str, str]:
+    """Response headers by lower-case name; repeated headers joined with ", "."""
     out: dict[str, str] = {}
-    for key, value in raw:
-        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+    for key, text in raw:
+        name = key.lower()
         out[name] = f"{out[name]}, {text}" if name in out else text
     return out
+
+
+#: Characters left as they are in a request's path and query; anything else (spaces, non-ASCII
+#: letters) is percent-encoded as UTF-8, and existing escapes are kept.
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+Origin = tuple[str, str, int]
+
+
+def request_target(url: str) -> tuple[Origin, str, str]:
+    """(scheme, ASCII host, port), the request target and the Host header of an http(s) URL; ValueError
+    or UnicodeError when it has none (an invalid port, a host IDNA cannot encode)."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if not host:
+        raise ValueError("no host")
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    default = 443 if scheme == "https" else 80
+    port = parts.port or default
+    target = quote(parts.path or "/", safe=_PATH_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_QUERY_SAFE)
+    shown = f"[{host}]" if ":" in host else host
+    return (scheme, host, port), target, shown if port == default else f"{shown}:{port}"
+
+
+class _Connection(http.client.HTTPConnection):
+    """One kept-alive connection to an origin; (re)connects through the client's guard."""
+
+    def __init__(self, client: HttpClient, origin: Origin) -> None:
+        super().__init__(origin[1], origin[2])
+        self._client, self.origin = client, origin
+        self.used = False
+
+    def connect(self) -> None:
+        self.sock = self._client._open(self.origin)
+        self.used = False
 
 
 class HttpClient:
     """Shared by threads; build one per run from the [fetch] configuration.
 
-    Requests go straight to httpcore's connection pool (httpx's client adds ~0.2 ms of CPU per request,
-    a third of a conditional poll); httpx parses the URLs (IDNA, percent-encoding)."""
+    ``tls`` replaces the certificate-checking context built on the first https request (tests pass one
+    that trusts their own CA)."""
 
-    def __init__(self, config: FetchConfig) -> None:
+    def __init__(self, config: FetchConfig, *, tls: ssl.SSLContext | None = None) -> None:
         self.config = config
         self.limiter = HostLimiter(config.concurrency, config.per_host_concurrency)
         self.resolver = Resolver()
         #: Seconds one request may take from connect to the last body byte.
         self.total_seconds = config.read_timeout_seconds * TOTAL_TIME_FACTOR
-        self._timeouts = {"connect": config.connect_timeout_seconds, "read": config.read_timeout_seconds,
-                          "write": config.read_timeout_seconds, "pool": self.total_seconds}
-        self._pool = _LazyTlsPool(
-            ssl_context=None, max_connections=config.concurrency,
-            max_keepalive_connections=config.concurrency,
-            network_backend=GuardedBackend(allow_private=config.allow_private_addresses,
-                                           resolver=self.resolver))
-        self._headers = [(b"User-Agent", user_agent(config.user_agent_contact).encode("ascii", "replace")),
-                         (b"Accept-Encoding", b"gzip, deflate")]
+        self._tls = tls
+        self._lock = threading.Lock()
+        #: Idle connections by origin, most recently returned last; at most ``concurrency`` in all.
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle_count = 0
+        self._headers = [("User-Agent", user_agent(config.user_agent_contact)),
+                         ("Accept-Encoding", "gzip, deflate")]
 
     def close(self) -> None:
-        self._pool.close()
+        with self._lock:
+            idle, self._idle, self._idle_count = self._idle, {}, 0
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
 
     def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _open(self, origin: Origin) -> Any:
+        """A new socket to ``origin`` (TLS for https), through the address guard."""
+        scheme, host, port = origin
+        fetch = self.config
+        sock = guarded_socket(host, port, allow_private=fetch.allow_private_addresses,
+                              resolver=self.resolver, connect_timeout=fetch.connect_timeout_seconds,
+                              read_timeout=fetch.read_timeout_seconds)
+        if scheme != "https":
+            return sock
+        try:
+            return start_tls(sock, self._tls_context(), host, fetch.connect_timeout_seconds)
+        except BaseException:
+            sock.close()
+            raise
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            with self._lock:
+                if self._tls is None:
+                    self._tls = tls_context()
+        return self._tls
+
+    def _take(self, origin: Origin) -> _Connection:
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                self._idle_count -= 1
+                return idle.pop()
+        return _Connection(self, origin)
+
+    def _give_back(self, connection: _Connection) -> None:
+        """Keep a connection whose last response was read to the end for the next request to its origin."""
+        if connection.sock is None:  # the server said Connection: close
+            return
+        evicted: _Connection | None = None
+        with self._lock:
+            if self._idle_count >= self.config.concurrency:
+                oldest = next((o for o, conns in self._idle.items() if conns), None)
+                if oldest is not None:
+                    evicted = self._idle[oldest].pop(0)
+                    self._idle_count -= 1
+            self._idle.setdefault(connection.origin, []).append(connection)
+            self._idle_count += 1
+        if evicted is not None:
+            evicted.close()
 
     def get(self, url: str, *, max_bytes: int, etag: str | None = None, last_modified: str | None = None,
             accept: str = "*/*") -> Response:
@@ -224,45 +313,67 @@ class HttpClient:
             url = target
         raise FetchError(f"more than {self.config.max_redirects} redirects", source=url)
 
-    def _request(self, url: str, headers: dict[str, str]) -> httpcore.Request:
-        parsed = httpx.URL(url)
-        return httpcore.Request(
-            "GET", httpcore.URL(scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port,
-                                target=parsed.raw_path),
-            headers=[(b"Host", parsed.netloc), *self._headers,
-                     *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())],
-            extensions={"timeout": self._timeouts})
-
     def _one(self, url: str, headers: dict[str, str],
              max_bytes: int) -> tuple[int, str | None, Response | None]:
         try:
-            request = self._request(url, headers)
+            origin, target, host_header = request_target(url)
             with self.limiter.slot(url), request_deadline(self.total_seconds):
-                r = self._pool.handle_request(request)
-                try:
-                    return self._read(url, r, max_bytes)
-                finally:
-                    r.close()
-        except httpcore.TimeoutException as exc:
-            if DEADLINE_MESSAGE in str(exc):
-                raise FetchError(f"timed out (no complete answer within {self.total_seconds:g} s)",
-                                 source=url) from None
-            raise FetchError(f"timed out ({type(exc).__name__})", source=url) from None
-        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+                return self._exchange(url, origin, [("Host", host_header), *self._headers, *headers.items()],
+                                      target, max_bytes)
+        except DeadlinePassed:
+            raise FetchError(f"timed out (no complete answer within {self.total_seconds:g} s)",
+                             source=url) from None
+        except TimeoutError as exc:
+            raise FetchError(f"timed out ({exc or 'no answer within the time-out'})", source=url) from None
+        except (ValueError, UnicodeError) as exc:
+            raise FetchError(f"invalid URL or header: {exc}", source=url, permanent=True) from None
+        except (OSError, http.client.HTTPException) as exc:
             raise FetchError(f"HTTP error: {exc or type(exc).__name__}", source=url) from None
-        except (httpx.InvalidURL, UnicodeError) as exc:
-            raise FetchError(f"invalid URL: {exc}", source=url, permanent=True) from None
 
-    def _read(self, url: str, r: httpcore.Response,
+    def _exchange(self, url: str, origin: Origin, headers: list[tuple[str, str]], target: str,
+                  max_bytes: int) -> tuple[int, str | None, Response | None]:
+        """Send the request on a kept-alive connection (once more on a fresh one when the server had
+        closed the idle one), read the answer, and keep the connection when the answer was read whole."""
+        for attempt in range(2):
+            connection = self._take(origin)
+            reused = connection.sock is not None and connection.used
+            try:
+                connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers:
+                    connection.putheader(name, value)
+                connection.endheaders()
+                response = connection.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                connection.close()
+                if reused and attempt == 0:  # the server closed it while it sat idle: a new one
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            connection.used = True
+            try:
+                result = self._read(url, response, max_bytes)
+            except BaseException:
+                connection.close()
+                raise
+            if result[2] is None or not response.isclosed():  # a redirect's body was not read
+                connection.close()
+            else:
+                self._give_back(connection)
+            return result
+        raise AssertionError("unreachable")
+
+    def _read(self, url: str, r: http.client.HTTPResponse,
               max_bytes: int) -> tuple[int, str | None, Response | None]:
-        status, h = r.status, _header_map(r.headers)
+        status, h = r.status, _header_map(r.getheaders())
         if status in REDIRECTS:
             location = h.get("location")
             if not location:
                 raise FetchError(f"HTTP {status} redirect without a Location", source=url, status=status)
             return status, location, None
         if status not in (200, 304):
-            reason = r.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
+            reason = r.reason or ""
             wait = retry_after_seconds(h.get("retry-after")) if status in RETRY_AFTER_STATUSES else None
             raise FetchError(f"HTTP {status} {reason}".strip(), source=url, status=status,
                              permanent=status == GONE, retry_after=wait)
@@ -270,7 +381,7 @@ class HttpClient:
         if declared.isdigit() and "content-encoding" not in h and int(declared) > max_bytes:
             raise FetchError(f"response larger than {max_bytes} bytes ({declared} declared)", source=url)
         decoder = _Decoder(h.get("content-encoding", ""), max_bytes, url)
-        for chunk in r.iter_stream():
+        while chunk := r.read(BODY_CHUNK):
             decoder.feed(chunk)
         return status, None, Response(url=url, status=status, body=decoder.body(),
                                       content_type=h.get("content-type", ""), etag=h.get("etag"),

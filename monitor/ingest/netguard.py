@@ -2,9 +2,9 @@
 
 The check runs on every hop (the first URL and each redirect target) after DNS resolution, so a public
 name that resolves to 127.0.0.1 or a redirect to a private address is refused like a literal one. The
-connection itself goes through ``GuardedBackend``, which resolves again, checks again and connects to
-the checked address: a name that changes its answer between the check and the connection (DNS
-rebinding) cannot slip through.
+connection itself is opened by ``guarded_socket``, which resolves again (the run's cached answer),
+checks again and connects to the checked address: a name that changes its answer between the check and
+the connection (DNS rebinding) cannot slip through.
 
 Every socket operation of a request (connect, TLS handshake, each read and write) waits at most until
 that request's deadline (``request_deadline``), so a server dripping header or body bytes cannot hold a
@@ -22,8 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
-
-import httpcore
 
 from ..errors import FetchError
 
@@ -83,39 +81,100 @@ def request_deadline(seconds: float) -> Iterator[None]:
         _deadlines.at = previous
 
 
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` cut to what is left of this thread's request deadline; ``error`` once it passed."""
+class DeadlinePassed(TimeoutError):
+    """The request's total time ran out (a wait would have ended after its deadline)."""
+
+
+def _bounded(timeout: float | None) -> float | None:
+    """``timeout`` cut to what is left of this thread's request deadline; DeadlinePassed once it passed."""
     at = getattr(_deadlines, "at", None)
     if at is None:
         return timeout
     left = at - time.monotonic()
     if left <= 0:
-        raise error(DEADLINE_MESSAGE)
+        raise DeadlinePassed(DEADLINE_MESSAGE)
     return left if timeout is None else min(timeout, left)
 
 
-class DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every wait is bounded by the current request's deadline."""
+class _DeadlineWaits:
+    """Every receive and send waits at most ``wait`` seconds and never past the request's deadline
+    (http.client reads the status line, headers and body through ``recv_into``)."""
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
+    wait: float | None = None
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+    def recv_into(self, buffer: Any, nbytes: Any = None, flags: int = 0) -> int:
+        self.settimeout(_bounded(self.wait))  # type: ignore[attr-defined]
+        # socket.recv_into takes 0 and ssl.SSLSocket.recv_into None for "the whole buffer": say its size
+        return super().recv_into(buffer, nbytes or memoryview(buffer).nbytes, flags)  # type: ignore[misc]
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self.settimeout(_bounded(self.wait))  # type: ignore[attr-defined]
+        super().sendall(data, flags)  # type: ignore[misc]
 
-    def close(self) -> None:
-        self._stream.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
-                                                     _bounded(timeout, httpcore.ConnectTimeout)))
+class DeadlineSocket(_DeadlineWaits, socket.socket):
+    """A TCP socket whose waits honour the request deadline."""
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+
+class DeadlineSSLSocket(_DeadlineWaits, ssl.SSLSocket):
+    """The TLS socket of a ``tls_context`` (its ``sslsocket_class``), with the same bounded waits."""
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificate-checking TLS for fetching: the system's CAs (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` honoured) and certifi's bundle."""
+    import certifi
+
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    context.sslsocket_class = DeadlineSSLSocket
+    return context
+
+
+def guarded_socket(host: str, port: int, *, allow_private: bool, resolver: Any = resolve,
+                   connect_timeout: float, read_timeout: float) -> DeadlineSocket:
+    """A connected socket to ``host``: resolved (through ``resolver``), each address checked unless
+    private ones are allowed, and the checked address connected to, within the request's deadline."""
+    addresses = resolver(host, port)
+    if not allow_private:
+        refused = [a for a in addresses if not address_is_public(a)]
+        if refused or not addresses:
+            raise FetchError(f"refused address {refused[0] if refused else '(none)'} of {host} "
+                             "(private, loopback, link-local or multicast)", source=host)
+    if not addresses:
+        raise FetchError(f"cannot resolve host {host!r}", source=host)
+    error: OSError | None = None
+    for address in addresses:
+        v6 = ":" in address
+        sock = DeadlineSocket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM,
+                              socket.IPPROTO_TCP)
+        try:
+            sock.settimeout(_bounded(connect_timeout))
+            sock.connect((address, port, 0, 0) if v6 else (address, port))
+        except DeadlinePassed:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.wait = read_timeout
+        return sock
+    assert error is not None
+    raise error
+
+
+def start_tls(sock: DeadlineSocket, context: ssl.SSLContext, host: str,
+              connect_timeout: float) -> DeadlineSSLSocket:
+    """TLS over ``sock`` for ``host`` (certificate and name checked), the handshake within the deadline."""
+    sock.settimeout(_bounded(connect_timeout))
+    tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    assert isinstance(tls, DeadlineSSLSocket), "the context was not made by tls_context()"
+    tls.wait = connect_timeout
+    tls.do_handshake()
+    tls.wait = sock.wait
+    return tls
 
 
 def check_url(url: str, *, allow_private: bool, resolver: Any = resolve) -> None:
@@ -140,25 +199,3 @@ def check_url(url: str, *, allow_private: bool, resolver: Any = resolve) -> None
         if not address_is_public(address):
             raise FetchError(f"refused address {address} of {host} (private, loopback, link-local or "
                              "multicast; set fetch.allow_private_addresses to allow)", source=url)
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, connecting only to addresses that pass the check, within the
-    request's deadline."""
-
-    def __init__(self, *, allow_private: bool, resolver: Any = resolve) -> None:
-        self.allow_private = allow_private
-        self.resolver = resolver
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
-        if not self.allow_private:
-            addresses = self.resolver(host, port)
-            refused = [a for a in addresses if not address_is_public(a)]
-            if refused or not addresses:
-                raise FetchError(f"refused address {refused[0] if refused else '(none)'} of {host} "
-                                 "(private, loopback, link-local or multicast)", source=host)
-            host = addresses[0]
-        return DeadlineStream(super().connect_tcp(
-            host, port, timeout=_bounded(timeout, httpcore.ConnectTimeout), local_address=local_address,
-            socket_options=socket_options))

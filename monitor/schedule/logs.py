@@ -17,7 +17,7 @@ from typing import TextIO
 SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
                    logging.DEBUG: 7}
 #: Libraries whose INFO lines repeat ours ("Added job", "Running job"): shown only with -vv.
-CHATTY_LOGGERS = ("apscheduler", "httpx", "httpcore", "trafilatura")
+CHATTY_LOGGERS = ("apscheduler", "trafilatura")
 
 
 class JournalFormatter(logging.Formatter):

@@ -68,13 +68,24 @@ def backoff_delay(failures: int, config: FetchConfig) -> timedelta:
     return min(interval * (2 ** doublings), timedelta(hours=config.max_backoff_hours))
 
 
-def _task(feed: Feed) -> FeedTask:
+def _task(feed: Any) -> FeedTask:
+    """A task from a Feed or from a row of ``_TASK_COLUMNS``."""
     return FeedTask(feed.id, feed.url, feed.name, feed.lang, feed.etag, feed.last_modified)
 
 
+#: The columns a task needs: claims read these rows, not whole Feed objects (an ORM object per feed
+#: was a third of an unchanged poll's claiming time).
+_TASK_COLUMNS = (Feed.id, Feed.url, Feed.name, Feed.lang, Feed.etag, Feed.last_modified)
+
+
 def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
-    """Make the configured feeds rows (origin "config"); config rows no longer listed are disabled."""
-    rows = {f.url: f for f in session.scalars(select(Feed).order_by(Feed.id))}
+    """Make the configured feeds rows (origin "config"); config rows no longer listed are disabled.
+
+    Every command that polls runs this, so it reads plain rows and writes only what changed (whole Feed
+    objects for a config of 1,000 feeds were a tenth of an unchanged poll)."""
+    columns = (Feed.id, Feed.url, Feed.name, Feed.lang, Feed.tags, Feed.origin, Feed.enabled,
+               Feed.disabled_reason)
+    rows = {r.url: r for r in session.execute(select(*columns).order_by(Feed.id))}
     wanted = {f.url for f in feeds}
     missing = [conf for conf in feeds if conf.url not in rows]
     if missing:  # another worker may add the same rows at the same moment: first one wins, no error
@@ -82,21 +93,24 @@ def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
             {"url": conf.url, "origin": "config", "enabled": True, "consecutive_failures": 0,
              "entries_seen": 0, "name": one_line(conf.name, 300), "lang": conf.lang[:16],
              "tags": ",".join(conf.tags)} for conf in missing])
-        rows = {f.url: f for f in session.scalars(select(Feed).order_by(Feed.id))}
+        rows = {r.url: r for r in session.execute(select(*columns).order_by(Feed.id))}
     moved_targets = {r.disabled_reason[len(MOVED_PREFIX):]: r.url for r in rows.values()
                      if r.disabled_reason and r.disabled_reason.startswith(MOVED_PREFIX)}
+    changes: dict[int, dict[str, Any]] = {}
     for conf in feeds:
         row = rows[conf.url]
         name, lang, tags = one_line(conf.name, 300), conf.lang[:16], ",".join(conf.tags)
         if (row.name, row.lang, row.tags) != (name, lang, tags):
-            row.name, row.lang, row.tags = name, lang, tags
+            changes.setdefault(row.id, {}).update(name=name, lang=lang, tags=tags)
         if row.origin == "config" and row.disabled_reason == NOT_CONFIGURED:
-            row.enabled, row.disabled_reason = True, None
+            changes.setdefault(row.id, {}).update(enabled=True, disabled_reason=None)
     for row in rows.values():
         configured = row.url in wanted or moved_targets.get(row.url) in wanted
         if row.origin == "config" and row.enabled and not configured:
-            row.enabled, row.disabled_reason = False, NOT_CONFIGURED
-    session.flush()
+            changes.setdefault(row.id, {}).update(enabled=False, disabled_reason=NOT_CONFIGURED)
+    for feed_id, values in changes.items():
+        session.execute(update(Feed).where(Feed.id == feed_id).values(**values)
+                        .execution_options(synchronize_session=False))
 
 
 def _insert_feeds_ignoring_conflicts(session: Session, rows: list[dict[str, object]]) -> None:
@@ -155,13 +169,13 @@ def claim_due(session: Session, now: datetime, *, after_id: int = 0, limit: int,
               force: bool = False) -> list[FeedTask]:
     """Claim up to ``limit`` due, unclaimed feeds with an id above ``after_id`` (in id order) for
     ``LEASE``; rows another worker is claiming at this moment are skipped, not waited for."""
-    query = (select(Feed)
+    query = (select(*_TASK_COLUMNS)
              .where(Feed.enabled.is_(True), Feed.id > after_id,
                     or_(Feed.lease_until.is_(None), Feed.lease_until <= now))
              .order_by(Feed.id).limit(limit).with_for_update(skip_locked=True))
     if not force:
         query = query.where(or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now + DUE_SLACK))
-    rows = list(session.scalars(query))
+    rows = list(session.execute(query))
     if rows:
         session.execute(update(Feed).where(Feed.id.in_([r.id for r in rows]))
                         .values(lease_until=now + LEASE).execution_options(synchronize_session=False))
