@@ -92,3 +92,26 @@ def test_request_targets_encode_non_ascii_hosts_and_paths() -> None:
     assert host == "xn--bcher-kva.example"
     assert request_target("http://127.0.0.1:8080")[1:] == ("/", "127.0.0.1:8080")
     assert request_target("http://[::1]:8080/x%20y")[1:] == ("/x%20y", "[::1]:8080")
+
+
+def test_the_per_host_limit_holds_requests_to_a_busy_host_and_not_to_others() -> None:
+    import threading
+
+    from monitor.ingest.http import HostLimiter
+
+    limiter = HostLimiter(total=4, per_host=1)
+    entered = {"a": threading.Event(), "b": threading.Event()}
+
+    def request(host: str) -> None:
+        with limiter.slot(f"http://{host}.example/feed.xml"):
+            entered[host].set()
+
+    with limiter.slot("http://a.example/other.xml"):
+        waiting = [threading.Thread(target=request, args=(h,)) for h in ("a", "b")]
+        for t in waiting:
+            t.start()
+        assert entered["b"].wait(5)  # another host goes ahead
+        assert not entered["a"].wait(0.3)  # the busy host's second request waits for the first
+    assert entered["a"].wait(5)
+    for t in waiting:
+        t.join()

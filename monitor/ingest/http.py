@@ -98,16 +98,21 @@ class Response:
 
 
 class HostLimiter:
-    """At most ``total`` requests in flight, and at most ``per_host`` to one host."""
+    """At most ``total`` requests in flight, and at most ``per_host`` to one host (not checked when it
+    is ``total`` or more: it could never bind, and each semaphore costs every request two lock rounds)."""
 
     def __init__(self, total: int, per_host: int) -> None:
         self._total = threading.BoundedSemaphore(total)
-        self._per_host = per_host
+        self._per_host = per_host if per_host < total else 0
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
 
     @contextmanager
     def slot(self, url: str) -> Iterator[None]:
+        if not self._per_host:
+            with self._total:
+                yield
+            return
         host = (urlsplit(url).hostname or "").lower()
         with self._lock:
             host_sem = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
@@ -303,7 +308,7 @@ class HttpClient:
                                      status=exc.status) from None
                 raise
             if response is not None:
-                return dataclasses.replace(response, moved_to=moved_to)
+                return dataclasses.replace(response, moved_to=moved_to) if moved_to else response
             assert location is not None
             target = urljoin(url, location)
             if still_permanent and status in PERMANENT_REDIRECTS:
