@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPORA
 
-from monitor.text import content_hash, normalise
+from monitor.text import content_hash, normalise, one_line
 from monitor.understand import facts
 
 
@@ -52,6 +52,17 @@ def test_equal_on_random_unicode() -> None:
     for _ in range(2000):
         text = "".join(chr(rng.choice(rng.choice(pools))) for _ in range(rng.randint(0, 40)))
         assert normalise(text) == definition(text), repr(text)
+
+
+def test_one_line_equal_to_collapsing_every_whitespace_run() -> None:
+    """``one_line``'s shortcut for text already on one line gives what collapsing ``\\s+`` gives."""
+    rng = random.Random(17)
+    spaces = [" ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2009", "\u2028", "\x0b", "\x1f", "\x85", "\u200b"]
+    letters = "abcÉé Кимж김 -.,"
+    for _ in range(3000):
+        text = "".join(rng.choice(spaces) if rng.random() < 0.2 else rng.choice(letters)
+                       for _ in range(rng.randint(0, 30)))
+        assert one_line(text, 1000) == re.sub(r"\s+", " ", text).strip(), repr(text)
 
 
 @pytest.mark.parametrize("text", SAMPLES)

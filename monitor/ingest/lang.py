@@ -7,6 +7,8 @@ load) is only loaded when a text needs it.
 
 from __future__ import annotations
 
+import functools
+
 #: Below this many characters the classifier is unreliable (tried on titles): use the hint instead.
 MIN_CHARS_TO_DETECT = 40
 #: Texts are cut here before classifying: on the html/ corpus the first 1,000 characters give the same
@@ -14,6 +16,7 @@ MIN_CHARS_TO_DETECT = 40
 MAX_CHARS_TO_DETECT = 1000
 
 
+@functools.lru_cache(maxsize=256)
 def normalise_hint(hint: str) -> str:
     """"en-US", "fr_FR", "EN" → "en"; anything that is not a short language tag → ""."""
     code = hint.strip().replace("_", "-").split("-", 1)[0].lower()

@@ -63,7 +63,7 @@ def _insert_ignoring_conflicts(session: Session) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert: Any = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(Article).on_conflict_do_nothing()
+    return insert(Article.__table__).on_conflict_do_nothing()
 
 
 def save_articles(session: Session, articles: Sequence[NewArticle], *, now: datetime | None = None,
@@ -83,10 +83,12 @@ def save_articles(session: Session, articles: Sequence[NewArticle], *, now: date
             continue
         seen.update(k for k in (article.id, article.url) if k)
         rows.append(_row(article, when, (hashes or {}).get(article.id)))
-    stmt = _insert_ignoring_conflicts(session).returning(Article.id)
-    added = set(session.scalars(stmt, rows))
+    # A Core executemany on the table (the ORM's bulk insert spent ~1 s of a first poll's 50,000 rows
+    # collecting its own insert commands); RETURNING gives the ids that were not there yet.
+    table: Any = Article.__table__
     session.flush()
-    return added
+    stmt = _insert_ignoring_conflicts(session).returning(table.c.id)
+    return set(session.connection().execute(stmt, rows).scalars())
 
 
 def save_article(session: Session, article: NewArticle, *, now: datetime | None = None) -> bool:
