@@ -86,6 +86,8 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
     run: list[Token] = []
 
     def close() -> None:
+        if not run:  # called at every lower-case word: most of the time there is nothing to close
+            return
         while run and (run[-1].lower in NAME_PARTICLES or (run[-1].lower == "s" and len(run) > 1)):
             run.pop()  # a trailing particle, or the "s" of a possessive ("Kozhemyako's")
         while run and run[0].cased in topic.name_stopwords:

@@ -149,8 +149,10 @@ GENERIC_WORDS = frozenset(
 MIN_SENTENCE_CHARS = 25
 
 
+@lru_cache(maxsize=1024)
 def fold(text: str) -> str:
-    """Accents removed (é → e, ï → i), Hangul kept composed, case kept."""
+    """Accents removed (é → e, ï → i), Hangul kept composed, case kept. Remembered for the last
+    sentences: tokenising, unknown names, figures and dates each fold the same sentence."""
     if text.isascii():
         return text
     return unicodedata.normalize("NFC", strip_marks(text))
@@ -331,9 +333,16 @@ def _is_background(sentence: str, match: re.Match[str]) -> bool:
     return bool(_BACKGROUND_AFTER.match(after) or _BACKGROUND_BEFORE.search(before) or apposed_age)
 
 
+#: What a sentence must hold to have a figure at all: a digit, or the scale or percent word a number word
+#: needs to count (a superset, checked before the costlier patterns run on most sentences, which have none).
+_MAY_HAVE_FIGURE = re.compile(r"\d|%|cent|million|milliard|billion|mille|thousand", re.IGNORECASE)
+
+
 def figures(sentence: str, lang: str = "") -> set[str]:
     """Language-neutral keys of the event figures in ``sentence`` ("11 000", "11,000" → "fig:11000");
     background numbers (durations, ages, anniversaries, year ranges) are left out."""
+    if not _MAY_HAVE_FIGURE.search(sentence):
+        return set()
     sentence = _without_dates(fold(sentence))
     found: set[str] = set()
     for match in _FIGURE.finditer(sentence):
@@ -412,6 +421,9 @@ _MONTH_DAY = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _without_dates(text: str) -> str:
     """``text`` with its calendar dates blanked, so "4 December" never counts as the figure 4."""
     return _MONTH_DAY.sub(" ", _DAY_MONTH.sub(" ", text))
@@ -474,6 +486,8 @@ def dates(sentence: str, reference: datetime | date | None) -> set[str]:
     """
     ref = reference.date() if isinstance(reference, datetime) else reference
     folded = fold(sentence)
+    if not _DIGIT.search(folded):  # a calendar date has its day in digits: only weekdays can be here
+        return _weekday_dates(folded, ref) if ref else set()
     found: set[str] = set()
     if ref and not (_DAY_MONTH.search(folded) or _MONTH_DAY.search(folded)):
         found |= _weekday_dates(folded, ref)
