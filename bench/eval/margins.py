@@ -41,7 +41,10 @@ def run(path: str | None = None) -> list[str]:
             summary = monitor.analyze()
             ids = ev._stored_ids(monitor, rows, site)
     label = _labels(rows, ids)
-    story_of = {a: d.story_id or stories.story_id_for(a) for a, d in summary.decisions.items()}
+    # where each article's story ended up (a story merged later counts as the one it joined)
+    story_of = {
+        a: summary.story_of(d.story_id or stories.story_id_for(a)) for a, d in summary.decisions.items()
+    }
     members: dict[str, Counter[str]] = {}
     for a, s in story_of.items():
         if a in label:
@@ -53,8 +56,8 @@ def run(path: str | None = None) -> list[str]:
         want = label.get(a)
         if want is None:
             continue
-        right = [s for s in d.scored if story_label.get(s.story_id) == want]
-        wrong = [s for s in d.scored if story_label.get(s.story_id) != want]
+        right = [s for s in d.scored if story_label.get(summary.story_of(s.story_id)) == want]
+        wrong = [s for s in d.scored if story_label.get(summary.story_of(s.story_id)) != want]
         ok = (story_label.get(story_of[a]) == want) and (
             d.story_id is not None or not right or not right[0].joins
         )
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(
         f"JOIN_SCORE {stories.JOIN_SCORE}  STRONG_SCORE {stories.STRONG_SCORE}  "
-        f"MIN_EVIDENCE_SHARE {stories.MIN_EVIDENCE_SHARE}"
+        f"MIN_EVIDENCE_SHARE {stories.MIN_EVIDENCE_SHARE}  MERGE_SCORE {stories.MERGE_SCORE}"
     )
     print("\n".join(run(args.set)))
     return 0

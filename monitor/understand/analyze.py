@@ -89,6 +89,14 @@ class AnalyzeSummary:
     story_ids: set[str] = field(default_factory=set, repr=False)
     #: Every story decision of the run (article id → decision), for margins and ``--verbose`` output.
     decisions: dict[str, stories.Decision] = field(default_factory=dict, repr=False)
+    #: Stories merged into another during the run (merged → the one it joined).
+    merged: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def story_of(self, story_id: str) -> str:
+        """Where ``story_id`` ended up: itself, or the story it was merged into."""
+        while story_id in self.merged:
+            story_id = self.merged[story_id]
+        return story_id
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -168,6 +176,17 @@ class Snapshot:
         profile.add(article, self.weights)
         self._post(profile, article.keys)
         self.weights.add(article.keys)
+
+    def merge(self, a: str, b: str) -> tuple[str, str]:
+        """Merge stories ``a`` and ``b`` (``stories.survivor`` says which stays); (gone, stays)."""
+        stays, gone = stories.survivor(self.profiles[a], self.profiles[b])
+        stays.absorb(self.profiles.pop(gone.story_id))
+        for key in gone.keys:
+            posted = self.postings.get(key)
+            if posted is not None:
+                posted.discard(gone.story_id)
+                posted.add(stays.story_id)
+        return gone.story_id, stays.story_id
 
 
 # -- one batch -----------------------------------------------------------------------------------------
@@ -431,7 +450,13 @@ class _Batch:
         self.summary.story_ids.add(profile.story_id)
         self.summary.decisions[row.id] = decision
         log.debug("%s → %s (%s)", row.id, profile.story_id, "; ".join(decision.reasons))
-        return profile.story_id
+        story_id = profile.story_id
+        for other in stories.ties(decision, self.snapshot.profiles):
+            gone, story_id = self.snapshot.merge(story_id, other)
+            self.plan.merges.append((gone, story_id))
+            self.summary.merged[gone] = story_id
+            log.debug("%s ties %s to %s: merged", row.id, gone, story_id)
+        return story_id
 
     def _facts(self, j: _Judged, facts: ArticleFacts) -> None:
         row = j.row

@@ -89,6 +89,7 @@ class Plan:
     member_delta: Counter[str] = field(default_factory=Counter)
     members: list[dict[str, Any]] = field(default_factory=list)
     reroots: list[tuple[str, str]] = field(default_factory=list)  # (old root, new root)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (story merged, story it joined)
 
 
 def when(article: Any) -> datetime:
@@ -358,3 +359,46 @@ def write(session: Session, plan: Plan) -> None:
                 for p in plan.touched_stories.values()
             ],
         )
+    for gone, stays in plan.merges:
+        merge_stories(session, gone, stays)
+
+
+def merge_stories(session: Session, gone: str, stays: str) -> None:
+    """Every member and key count of story ``gone`` moved to story ``stays``, its span and seed flag
+    taken over. The row of ``gone`` stays, empty (members 0, no keys): an article another analysis
+    writes into it at the same moment is kept, in a story of its own, rather than refused."""
+    merged = session.execute(
+        select(Story.members, Story.has_seed, Story.first_published_at, Story.last_published_at).where(
+            Story.id == gone
+        )
+    ).first()
+    if merged is None:
+        return
+    session.execute(update(StoryArticle).where(StoryArticle.story_id == gone).values(story_id=stays))
+    keys: Any = select(bindparam("stays", stays), StoryKey.entity_key, StoryKey.articles).where(
+        StoryKey.story_id == gone
+    )
+    stmt = _insert(session, StoryKey).from_select(["story_id", "entity_key", "articles"], keys)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[StoryKey.story_id, StoryKey.entity_key],
+            set_={"articles": StoryKey.articles + stmt.excluded.articles},
+        )
+    )
+    session.execute(delete(StoryKey).where(StoryKey.story_id == gone))
+    members, seeded, first, last = merged
+    values: dict[str, Any] = {"members": Story.members + (members or 0)}
+    if seeded:
+        values["has_seed"] = True
+    if first is not None:
+        values["first_published_at"] = case(
+            (or_(Story.first_published_at.is_(None), Story.first_published_at > first), first),
+            else_=Story.first_published_at,
+        )
+    if last is not None:
+        values["last_published_at"] = case(
+            (or_(Story.last_published_at.is_(None), Story.last_published_at < last), last),
+            else_=Story.last_published_at,
+        )
+    session.execute(update(Story).where(Story.id == stays).values(**values))
+    session.execute(update(Story).where(Story.id == gone).values(members=0, has_seed=False))

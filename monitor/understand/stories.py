@@ -136,6 +136,15 @@ class StoryProfile:
         self.has_seed = self.has_seed or article.is_seed
         self.first, self.last = min(self.first, article.at), max(self.last, article.at)
 
+    def absorb(self, other: StoryProfile) -> None:
+        """Count every member of ``other`` in (a merge: ``other`` is the same event)."""
+        self.members += other.members
+        self.keys.update(other.keys)
+        self.lead.update(other.lead)
+        self.has_seed = self.has_seed or other.has_seed
+        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
+        self._squares = None
+
     def norm(self, weight: KeyWeights) -> float:
         """Length of the centroid with the weights of the epoch, recomputed when a member joins — or,
         for a story of INCREMENTAL_NORM_KEYS keys or more, updated with the joining member's keys."""
@@ -375,6 +384,40 @@ def _follow_up(
         (f"follow-up: opening names {names}, story began ≤ {FOLLOW_UP_DAYS} days before",),
         kept,
     )
+
+
+#: Score from which an article that joins one story, and scores as high against another candidate (with
+#: the evidence a join needs), shows the two to be one event: they merge. Reasoning: the stories of one
+#: event split when its first report in one language shared too little with it (an English report of a
+#: French seed's event, a sub-event's first report) and its translation then joined the split-off story;
+#: a later report naming the specific keys of both — 0.3 against each is above the 90th percentile of
+#: the best wrong candidate (0.15) and above every second-best wrong score on the development set
+#: (0.23) — ties them. 1.5× JOIN_SCORE: a merge moves every member of a story, so it asks for more than
+#: one article's join. Seeds' stories never merge with each other.
+MERGE_SCORE = 0.3
+
+
+def ties(decision: Decision, profiles: Mapping[str, StoryProfile]) -> list[str]:
+    """The other candidate stories ``decision`` shows to be its own story's event (see MERGE_SCORE)."""
+    own = profiles.get(decision.story_id or "")
+    if own is None or decision.score < MERGE_SCORE:
+        return []
+    seeded, found = own.has_seed, []
+    for scored in decision.scored:
+        other = profiles.get(scored.story_id)
+        if (scored.story_id == own.story_id or other is None or not other.members or not scored.joins
+                or scored.score < MERGE_SCORE or (seeded and other.has_seed)):
+            continue
+        seeded = seeded or other.has_seed
+        found.append(scored.story_id)
+    return found
+
+
+def survivor(a: StoryProfile, b: StoryProfile) -> tuple[StoryProfile, StoryProfile]:
+    """(the story that stays, the one merged into it): the seed's story, else the one that began first
+    (its id is what earlier digests and links show)."""
+    first = min((a, b), key=lambda p: (not p.has_seed, p.first, p.story_id))
+    return (first, b) if first is a else (first, a)
 
 
 def story_id_for(founder_article_id: str) -> str:

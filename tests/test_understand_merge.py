@@ -1,0 +1,114 @@
+"""Stories of one event that split are merged when a later report ties them (issue 12).
+
+An English first report of an event that shares too little with its story founds a story of its own,
+and its French translation joins that one; a later report scoring high against both shows they are one
+event, and the younger story's articles move to the older one (a seed's story always stays).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from monitor.config import PROJECT_DIR, Config
+from monitor.core import Monitor
+from monitor.store.articles import save_article
+from monitor.store.models import Article, Story, StoryArticle, StoryKey
+from monitor.text import url_article_id
+from monitor.types import NewArticle
+from monitor.understand import stories
+from monitor.understand.stories import ArticleFeatures, KeyWeights, StoryProfile
+
+DAY = datetime(2024, 10, 18)
+ACTORS = frozenset({"russia", "north-korea", "putin", "kim-jong-un", "pyongyang"})
+EVENT = {"fig:12000", "date:2024-10-13", "vladivostok", "nis"}
+OTHER_FACTS = {"austin", "date:2024-10-23", "fig:3000"}
+
+
+def _weights() -> KeyWeights:
+    counts = {k: 195 for k in ACTORS} | {k: 4 for k in EVENT | OTHER_FACTS}
+    return KeyWeights(n=200, df=counts, common=ACTORS)
+
+
+def _story(sid: str, at: datetime, *key_sets: set[str], seed: bool = False) -> StoryProfile:
+    profile = StoryProfile(sid, at, at)
+    for i, keys in enumerate(key_sets):
+        profile.add(ArticleFeatures(f"{sid}-{i}", at, seed and i == 0, frozenset(keys | ACTORS)))
+    return profile
+
+
+def test_a_report_naming_the_keys_of_two_stories_ties_them_and_the_older_one_stays() -> None:
+    first = _story("s-first", DAY, EVENT, EVENT)
+    split = _story("s-split", DAY + timedelta(days=5), OTHER_FACTS | {"nis"}, OTHER_FACTS | {"nis"})
+    bridge = ArticleFeatures("bridge", DAY + timedelta(days=6), False,
+                             frozenset(EVENT | OTHER_FACTS | ACTORS))
+    weights = _weights()
+    decision = stories.decide(bridge, [first, split], weights)
+    profiles = {"s-first": first, "s-split": split}
+    assert decision.story_id is not None and decision.score >= stories.MERGE_SCORE
+    other = "s-split" if decision.story_id == "s-first" else "s-first"
+    assert stories.ties(decision, profiles) == [other]
+    stays, gone = stories.survivor(split, first)
+    assert (stays.story_id, gone.story_id) == ("s-first", "s-split")
+
+
+def test_a_weak_second_match_and_a_second_seed_tie_nothing() -> None:
+    weights = _weights()
+    first = _story("s-first", DAY, EVENT, EVENT)
+    faint = _story("s-faint", DAY, {"fig:3000"}, {"date:2024-10-23"}, {"vladivostok"})
+    report = ArticleFeatures("r", DAY, False, frozenset(EVENT | ACTORS))
+    decision = stories.decide(report, [first, faint], weights)
+    assert decision.story_id == "s-first"
+    assert stories.ties(decision, {"s-first": first, "s-faint": faint}) == []
+    seed_a = _story("s-seed-a", DAY, EVENT, seed=True)
+    seed_b = _story("s-seed-b", DAY, EVENT, seed=True)
+    both = stories.decide(report, [seed_a, seed_b], weights)
+    assert both.story_id is not None
+    assert stories.ties(both, {"s-seed-a": seed_a, "s-seed-b": seed_b}) == []
+    stays, _gone = stories.survivor(_story("s-old", DAY - timedelta(days=9), EVENT), seed_b)
+    assert stays.story_id == "s-seed-b"  # a seed's story stays whatever its age
+
+
+def _store(monitor: Monitor, stories_wanted: set[str]) -> list[dict]:
+    rows = [json.loads(line) for line in (PROJECT_DIR / "bench" / "eval" / "devset.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    chosen = [r for r in rows if r.get("story") in stories_wanted]
+    for row in chosen:
+        published = datetime.fromisoformat(row["published"])
+        url = f"https://news.example/{row['id']}"
+        with monitor.db.session() as session:
+            save_article(session, NewArticle(
+                id=url_article_id(url), url=url, title=row["title"], text=row["text"], source=row["source"],
+                lang=row["lang"], published_at=published), now=published)
+    return chosen
+
+
+def test_the_troop_deployment_reports_end_in_one_story_after_a_report_ties_them(
+        make_config: Callable[..., Config]) -> None:
+    """Development set, October 2024: the US defence secretary's confirmation (tp-austin, English
+    first) shares too little with the story of the first reports (tp-nis) and founds its own; a later
+    feature naming both sets of facts merges them."""
+    with Monitor(make_config(), clock=lambda: datetime(2025, 1, 1)) as monitor:
+        monitor.ensure_schema()
+        monitor.load_seeds(PROJECT_DIR / "seeds")
+        _store(monitor, {"troops-2024", "treaty-ratif"})
+        summary = monitor.analyze()
+        with monitor.db.session(read_only=True) as session:
+            story_of = dict(session.execute(select(StoryArticle.article_id, StoryArticle.story_id)).all())
+            merged = {gone: session.get(Story, gone) for gone in summary.merged}
+            keys_left = {gone: session.scalars(select(StoryKey).where(StoryKey.story_id == gone)).all()
+                         for gone in summary.merged}
+            first = story_of[url_article_id("https://news.example/tp-nis-en")]
+            survivor = session.get(Story, first)
+            originals = set(session.scalars(select(Article.id).where(Article.duplicate_of.is_(None))))
+            members = sum(1 for a, s in story_of.items() if s == first and a in originals)
+    assert summary.merged, "no merge happened"
+    for name in ("tp-austin-en", "tp-austin-fr", "tp-nis-fr", "tp-feature-en"):
+        assert story_of[url_article_id(f"https://news.example/{name}")] == first, name
+    assert summary.story_of(next(iter(summary.merged))) in set(story_of.values())
+    for gone, row in merged.items():
+        assert row is not None and row.members == 0 and not keys_left[gone]
+    assert survivor is not None and survivor.members == members  # its originals, the merged ones included
