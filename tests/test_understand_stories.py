@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from monitor.understand import novelty, present, stories
 from monitor.understand.document import build_document
 from monitor.understand.entities import extract
-from monitor.understand.facts import figures
+from monitor.understand.facts import dates, figures
 from monitor.understand.stories import ArticleFeatures, KeyWeights, StoryProfile
 from monitor.understand.topic import load_topic
 
@@ -120,6 +120,17 @@ def test_background_numbers_are_not_event_figures() -> None:
     assert figures("Kim Yong Bok, 59, said 1,500 soldiers had arrived", "en") == {"fig:1500"}
     assert figures("il y a 70 ans, âgé de 71 ans, la guerre de 1950-53", "fr") == set()
     assert figures("près de 11 000 soldats", "fr") == {"fig:11000"}
+
+
+def test_a_range_of_days_names_both_days_and_its_first_day_is_no_figure() -> None:
+    """Seen in the development set: a visit "from 11 to 13 July" knew only the 13th, so a later report's
+    "Friday" (the 11th) was a new event date, and the 11 a figure."""
+    published = datetime(2025, 7, 12)
+    both = {"date:2025-07-11", "date:2025-07-13"}
+    assert dates("a visit running from 11 to 13 July, KCNA said", published) == both
+    assert dates("pour une visite du 11 au 13 juillet", published) == both
+    assert dates("talks on July 11-13 in Wonsan", published) == both
+    assert figures("a visit running from 11 to 13 July with 1,500 guests", "en") == {"fig:1500"}
 
 
 def test_transliterated_names_key_the_same_in_french_and_english() -> None:

@@ -421,12 +421,28 @@ _MONTH_DAY = re.compile(
 )
 
 
+#: A range of days in one month ("du 11 au 13 juillet", "11-13 July", "July 11 to 13", "11 and 12 July"):
+#: both ends are dates of the event — a visit "from 11 to 13 July" began on the 11th, which a later report
+#: calls "Friday" — and the first end is no figure.
+_RANGE_JOIN = r"\s*(?:-|–|to|au|and|et)\s*"
+_DAY_RANGE = re.compile(
+    rf"\b(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?{_RANGE_JOIN}(?P<end>\d{{1,2}})(?:er|st|nd|rd|th)?\s+"
+    rf"(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>\d{{4}}))?\b",
+    re.IGNORECASE,
+)
+_MONTH_RANGE = re.compile(
+    rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_RANGE_JOIN}(?P<end>\d{{1,2}})"
+    rf"(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{{4}}))?",
+    re.IGNORECASE,
+)
 _DIGIT = re.compile(r"\d")
 
 
 def _without_dates(text: str) -> str:
     """``text`` with its calendar dates blanked, so "4 December" never counts as the figure 4."""
-    return _MONTH_DAY.sub(" ", _DAY_MONTH.sub(" ", text))
+    for pattern in (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY):
+        text = pattern.sub(" ", text)
+    return text
 
 
 def _infer_year(month: int, day: int, reference: date) -> int | None:
@@ -491,18 +507,22 @@ def dates(sentence: str, reference: datetime | date | None) -> set[str]:
     found: set[str] = set()
     if ref and not (_DAY_MONTH.search(folded) or _MONTH_DAY.search(folded)):
         found |= _weekday_dates(folded, ref)
-    for pattern in (_DAY_MONTH, _MONTH_DAY):
+    for pattern in (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY):
         for match in pattern.finditer(folded):
-            month, day = _MONTHS[match.group("month").lower()], int(match.group("day"))
-            year = (
-                int(match.group("year"))
-                if match.group("year")
-                else (_infer_year(month, day, ref) if ref else None)
-            )
-            if year is None:
-                continue
-            try:
-                found.add(f"date:{date(year, month, day).isoformat()}")
-            except ValueError:
-                continue
+            month = _MONTHS[match.group("month").lower()]
+            days = [int(match.group("day"))]
+            if "end" in pattern.groupindex:
+                days.append(int(match.group("end")))
+            for day in days:
+                year = (
+                    int(match.group("year"))
+                    if match.group("year")
+                    else (_infer_year(month, day, ref) if ref else None)
+                )
+                if year is None:
+                    continue
+                try:
+                    found.add(f"date:{date(year, month, day).isoformat()}")
+                except ValueError:
+                    continue
     return found
