@@ -53,8 +53,9 @@ def test_https_is_fetched_when_the_certificate_checks_out(ca: trustme.CA, https_
 
 def test_https_with_an_unknown_certificate_authority_is_refused(https_site: LocalSite) -> None:
     url = https_site.add("/feed.xml", "<rss>secure</rss>")
-    with HttpClient(LOCAL) as http, pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+    with HttpClient(LOCAL) as http, pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED") as caught:
         http.get(url, max_bytes=10_000)
+    assert not caught.value.permanent  # a certificate can be fixed: the feed is retried, not disabled
 
 
 def test_a_certificate_for_another_name_is_refused(ca: trustme.CA) -> None:
@@ -62,8 +63,19 @@ def test_a_certificate_for_another_name_is_refused(ca: trustme.CA) -> None:
     ca.issue_cert("feeds.example.org").configure_cert(server)
     with LocalSite(tls=server) as site, HttpClient(LOCAL, tls=trusting(ca)) as http:
         url = site.add("/feed.xml", "<rss/>")
-        with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|match"):
+        with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|match") as caught:
             http.get(url, max_bytes=10_000)
+        assert not caught.value.permanent
+
+
+def test_a_validator_with_a_line_break_is_not_sent_and_the_poll_still_works() -> None:
+    with LocalSite() as site, HttpClient(LOCAL) as http:
+        url = site.add("/feed.xml", "<rss/>")
+        response = http.get(url, max_bytes=10_000, etag='"a"\r\nX-Injected: 1',
+                            last_modified="Mon\n, 01 Jan 2024")
+        assert response.status == 200  # unconditional rather than refused
+        seen = site.requests[-1].headers
+        assert "x-injected" not in seen and "if-none-match" not in seen and "if-modified-since" not in seen
 
 
 def two_answers_then_hang_up(conn, stop) -> None:  # type: ignore[no-untyped-def]

@@ -292,9 +292,11 @@ class HttpClient:
             accept: str = "*/*") -> Response:
         """GET ``url``; FetchError for anything but 200 or 304 (``status`` and ``permanent`` set)."""
         headers = {"Accept": accept}
-        if etag:
+        # A validator the server sent with a control character (a folded header line) is not sent back:
+        # the request goes out unconditional rather than failing at every poll.
+        if etag and etag.isprintable():
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified and last_modified.isprintable():
             headers["If-Modified-Since"] = last_modified
         moved_to: str | None = None
         still_permanent = True
@@ -322,6 +324,9 @@ class HttpClient:
              max_bytes: int) -> tuple[int, str | None, Response | None]:
         try:
             origin, target, host_header = request_target(url)
+        except (ValueError, UnicodeError) as exc:  # no port, a host IDNA cannot encode: for good
+            raise FetchError(f"invalid URL: {exc}", source=url, permanent=True) from None
+        try:
             with self.limiter.slot(url), request_deadline(self.total_seconds):
                 return self._exchange(url, origin, [("Host", host_header), *self._headers, *headers.items()],
                                       target, max_bytes)
@@ -330,10 +335,10 @@ class HttpClient:
                              source=url) from None
         except TimeoutError as exc:
             raise FetchError(f"timed out ({exc or 'no answer within the time-out'})", source=url) from None
-        except (ValueError, UnicodeError) as exc:
-            raise FetchError(f"invalid URL or header: {exc}", source=url, permanent=True) from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # TLS failures too (ssl.SSLError is one)
             raise FetchError(f"HTTP error: {exc or type(exc).__name__}", source=url) from None
+        except ValueError as exc:  # a header http.client refuses (a validator with a line break)
+            raise FetchError(f"refused request: {exc}", source=url) from None
 
     def _exchange(self, url: str, origin: Origin, headers: list[tuple[str, str]], target: str,
                   max_bytes: int) -> tuple[int, str | None, Response | None]:
