@@ -70,7 +70,8 @@ def polling_rows(r: Result) -> list[Row]:
             f"≤ {FIRST_POLL_GOAL}×",
             first <= FIRST_POLL_GOAL,
             f"`{r.get('command', 'monitor fetch')}`: {r['stored']} articles stored, "
-            f"anchor parsed {r['parsed_by_anchor']} entries; the run itself "
+            f"anchor parsed {r['parsed_by_anchor']} entries; means of {r.get('rounds', 1)} runs interleaved "
+            f"(ours {r.get('first_runs', [])} s, anchor {r.get('anchor_runs', [])} s); the run itself "
             f"{r['first_run_seconds']} s, CPU {r['first_cpu_seconds']:.1f} s vs anchor CPU "
             f"{r['anchor_cpu_seconds']:.1f} s",
         )
@@ -87,8 +88,9 @@ def polling_rows(r: Result) -> list[Row]:
                 second,
                 f"≤ {SECOND_POLL_GOAL}×",
                 second <= SECOND_POLL_GOAL,
-                f"{r['second_conditional_requests']}/{r['second_requests']} requests conditional; the run "
-                f"itself {r['second_run_seconds']} s, CPU {r['second_cpu_seconds']:.1f} s",
+                f"{r['second_conditional_requests']}/{r['second_requests']} requests conditional; runs "
+                f"{r.get('second_runs', [])} s; the run itself {r['second_run_seconds']} s, CPU "
+                f"{r['second_cpu_seconds']:.1f} s",
             )
         )
     rows.append(
@@ -106,6 +108,8 @@ def _cpu_note(r: Result, per: int | None = None) -> str:
     if "cpu_seconds" not in r:
         return ""
     note = f"wall {r['seconds']:.2f} s, CPU {r['cpu_seconds']:.2f} s"
+    if r.get("runs"):
+        note = f"mean of {len(r['runs'])} cold runs {r['runs']} s: " + note
     return note + (f" ({1000 * r['cpu_seconds'] / per:.0f} ms CPU/article)" if per else "")
 
 
