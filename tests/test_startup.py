@@ -23,3 +23,22 @@ def test_help_loads_none_of_the_library() -> None:
     assert result["code"] == 0
     loaded = [name for name in HEAVY if name in result["modules"]]
     assert loaded == [], f"`monitor --help` imports {loaded}"
+
+
+def test_the_console_command_ends_with_its_exit_code_and_every_line_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`monitor` ends without tearing the interpreter down (``cli._exit_now``): what it printed must
+    still arrive whole through a pipe, and cron must still see the exit code of a failure."""
+    bad = tmp_path / "monitor.toml"
+    bad.write_text("[fetch]\nconcurrency = 0\n", encoding="utf-8")
+    failed = subprocess.run([sys.executable, "-m", "monitor", "--config", str(bad), "feeds", "list"],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("monitor: error:") and "fetch.concurrency" in failed.stderr
+    config = tmp_path / "ok.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n', encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "init"], check=True,
+                   capture_output=True)
+    command = [sys.executable, "-m", "monitor", "--config", str(config), "feeds", "list", "--json"]
+    listed = subprocess.run(command, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) >= 10  # the whole document arrived: every bundled feed
