@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -39,6 +40,7 @@ def test_the_console_command_ends_with_its_exit_code_and_every_line_written(tmp_
     subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "init"], check=True,
                    capture_output=True)
     command = [sys.executable, "-m", "monitor", "--config", str(config), "feeds", "list", "--json"]
-    listed = subprocess.run(command, capture_output=True, text=True)
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered
+    listed = subprocess.run(command, capture_output=True, text=True, env=buffered)
     assert listed.returncode == 0, listed.stderr
     assert len(json.loads(listed.stdout)) >= 10  # the whole document arrived: every bundled feed
