@@ -333,34 +333,35 @@ def write(session: Session, plan: Plan) -> None:
             stmt, [{"story_id": s, "entity_key": k, "articles": n} for (s, k), n in plan.story_keys.items()]
         )
     if plan.touched_stories:
-        sid: Any
-        delta: Any
-        lo: Any
-        hi: Any
-        sid, delta, lo, hi = (bindparam(n) for n in ("sid", "delta", "lo", "hi"))
-        session.connection().execute(
-            update(Story)
-            .where(Story.id == sid)
-            .values(
-                members=Story.members + delta,
-                has_seed=or_(Story.has_seed, bindparam("seed")),
-                first_published_at=case((Story.first_published_at > lo, lo), else_=Story.first_published_at),
-                last_published_at=case((Story.last_published_at < hi, hi), else_=Story.last_published_at),
-                updated_at=case((Story.updated_at < hi, hi), else_=Story.updated_at),
-            ),
-            [
-                {
-                    "sid": p.story_id,
-                    "delta": plan.member_delta[p.story_id],
-                    "seed": p.has_seed,
-                    "lo": p.first,
-                    "hi": p.last,
-                }
-                for p in plan.touched_stories.values()
-            ],
-        )
+        _grow_stories(session, [
+            {"sid": p.story_id, "delta": plan.member_delta[p.story_id], "seed": p.has_seed, "lo": p.first,
+             "hi": p.last}
+            for p in plan.touched_stories.values()
+        ])
     for gone, stays in plan.merges:
         merge_stories(session, gone, stays)
+
+
+def _grow_stories(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Each story ``sid`` counts ``delta`` more original members, holds a seed if ``seed``, and its span
+    reaches [``lo``, ``hi``] (one executemany: for the stories a batch touched, and for a merge)."""
+    sid: Any
+    delta: Any
+    lo: Any
+    hi: Any
+    sid, delta, lo, hi = (bindparam(n) for n in ("sid", "delta", "lo", "hi"))
+    session.connection().execute(
+        update(Story)
+        .where(Story.id == sid)
+        .values(
+            members=Story.members + delta,
+            has_seed=or_(Story.has_seed, bindparam("seed")),
+            first_published_at=case((Story.first_published_at > lo, lo), else_=Story.first_published_at),
+            last_published_at=case((Story.last_published_at < hi, hi), else_=Story.last_published_at),
+            updated_at=case((Story.updated_at < hi, hi), else_=Story.updated_at),
+        ),
+        rows,
+    )
 
 
 def merge_stories(session: Session, gone: str, stays: str) -> None:
@@ -387,18 +388,6 @@ def merge_stories(session: Session, gone: str, stays: str) -> None:
     )
     session.execute(delete(StoryKey).where(StoryKey.story_id == gone))
     members, seeded, first, last = merged
-    values: dict[str, Any] = {"members": Story.members + (members or 0)}
-    if seeded:
-        values["has_seed"] = True
-    if first is not None:
-        values["first_published_at"] = case(
-            (or_(Story.first_published_at.is_(None), Story.first_published_at > first), first),
-            else_=Story.first_published_at,
-        )
-    if last is not None:
-        values["last_published_at"] = case(
-            (or_(Story.last_published_at.is_(None), Story.last_published_at < last), last),
-            else_=Story.last_published_at,
-        )
-    session.execute(update(Story).where(Story.id == stays).values(**values))
+    _grow_stories(session, [{"sid": stays, "delta": members or 0, "seed": bool(seeded), "lo": first,
+                             "hi": last}])
     session.execute(update(Story).where(Story.id == gone).values(members=0, has_seed=False))
