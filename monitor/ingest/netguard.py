@@ -168,11 +168,9 @@ def guarded_socket(host: str, port: int, *, allow_private: bool, resolver: Any =
 def start_tls(sock: DeadlineSocket, context: ssl.SSLContext, host: str,
               connect_timeout: float) -> DeadlineSSLSocket:
     """TLS over ``sock`` for ``host`` (certificate and name checked), the handshake within the deadline."""
-    sock.settimeout(_bounded(connect_timeout))
-    tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    sock.settimeout(_bounded(connect_timeout))  # the handshake waits on this, not through recv_into
+    tls = context.wrap_socket(sock, server_hostname=host)
     assert isinstance(tls, DeadlineSSLSocket), "the context was not made by tls_context()"
-    tls.wait = connect_timeout
-    tls.do_handshake()
     tls.wait = sock.wait
     return tls
 
