@@ -72,3 +72,9 @@ def write_config(workdir: Path, db_path: Path, **tables: Any) -> Path:
     path = workdir / "monitor.toml"
     path.write_text(toml_dumps(config_data(workdir, db_path, **tables)), encoding="utf-8")
     return path
+
+
+def mean_of(runs: list[dict[str, Any]], key: str) -> float:
+    """The mean of ``key`` over repeated runs of one side of a measure (each side's figure, when the
+    measure alternates ours and the anchor's runs so that load elsewhere weighs on both)."""
+    return sum(r[key] for r in runs) / len(runs)

@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.testing import LocalSite
 
-from .common import children_peak_rss_mb, peak_rss_mb, timer, write_config
+from .common import children_peak_rss_mb, mean_of, peak_rss_mb, timer, write_config
 from .pages import render_page, render_rss
 from .synth import SynthArticle, generate
 
@@ -171,10 +171,6 @@ def _feedparser_loop(bodies: list[bytes]) -> dict[str, Any]:
     return {"seconds": t["seconds"], "cpu_seconds": time.process_time() - cpu, "parsed": parsed}
 
 
-def _mean(runs: list[dict[str, Any]], key: str) -> float:
-    return sum(r[key] for r in runs) / len(runs)
-
-
 def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, Any]:
     work = Path(workdir)
     articles = _recent(feeds * entries, seed, SUMMARY_WORDS)
@@ -228,17 +224,17 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         "rounds": POLLING_ROUNDS,
         "parsed_by_anchor": anchors[0]["parsed"],
         "stored": stored,
-        "anchor_seconds": _mean(anchors, "seconds"),
+        "anchor_seconds": mean_of(anchors, "seconds"),
         "anchor_runs": [round(a["seconds"], 2) for a in anchors],
-        "anchor_cpu_seconds": _mean(anchors, "cpu_seconds"),
-        "first_seconds": _mean(firsts, "seconds"),
+        "anchor_cpu_seconds": mean_of(anchors, "cpu_seconds"),
+        "first_seconds": mean_of(firsts, "seconds"),
         "first_runs": [round(r["seconds"], 2) for r in firsts],
         "first_run_seconds": run_seconds(firsts),
-        "first_cpu_seconds": _mean(firsts, "cpu_seconds"),
-        "second_seconds": _mean(seconds, "seconds") if seconds else None,
+        "first_cpu_seconds": mean_of(firsts, "cpu_seconds"),
+        "second_seconds": mean_of(seconds, "seconds") if seconds else None,
         "second_runs": [round(r["seconds"], 3) for r in seconds],
         "second_run_seconds": run_seconds(seconds),
-        "second_cpu_seconds": _mean(seconds, "cpu_seconds") if seconds else None,
+        "second_cpu_seconds": mean_of(seconds, "cpu_seconds") if seconds else None,
         "second_unavailable": None if force else "monitor fetch has no option to poll feeds not yet due",
         "second_conditional_requests": conditional,
         "second_requests": second_requests,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import rows as R
-from .common import machine
+from .common import machine, mean_of
 from .table import Row, as_json, render_markdown, render_text
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -159,7 +159,7 @@ def _repeated_digest(work: Path, db: Path) -> dict[str, Any]:
     runs = [worker("digest", workdir=str(work), db=str(db)) for _ in range(DIGEST_RUNS)]
     result = dict(runs[0])
     for key in ("seconds", "cpu_seconds"):
-        result[key] = sum(r[key] for r in runs) / len(runs)
+        result[key] = mean_of(runs, key)
     result["runs"] = [round(r["seconds"], 3) for r in runs]
     result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     return result

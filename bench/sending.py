@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .common import write_config
+from .common import mean_of, write_config
 
 #: Goal from issue 13: our messages/s ≥ 0.8 × the plain smtplib loop's.
 SENDING_GOAL = 0.8
@@ -116,17 +116,14 @@ def sending(workdir: str, subscribers: int) -> dict[str, Any]:
     finally:
         accepted = _stop_sink(sink)
 
-    def mean(items: list[dict[str, float]], key: str) -> float:
-        return sum(i[key] for i in items) / len(items)
-
-    ours_seconds, anchor_seconds = mean(runs, "seconds"), mean(anchors, "seconds")
+    ours_seconds, anchor_seconds = mean_of(runs, "seconds"), mean_of(anchors, "seconds")
     return {
         "subscribers": subscribers, "message_bytes": len(message), "sent": sent // 2, "failed": failed,
         "accepted_by_server": (accepted - len(anchors) * subscribers) // 2,
         "ours_seconds": round(ours_seconds, 3), "ours_runs": [round(r["seconds"], 3) for r in runs],
-        "ours_cpu_seconds": round(mean(runs, "cpu_seconds"), 3),
+        "ours_cpu_seconds": round(mean_of(runs, "cpu_seconds"), 3),
         "anchor_seconds": round(anchor_seconds, 3), "anchor_runs": [round(a["seconds"], 3) for a in anchors],
-        "anchor_cpu_seconds": round(mean(anchors, "cpu_seconds"), 3),
+        "anchor_cpu_seconds": round(mean_of(anchors, "cpu_seconds"), 3),
         "ours_per_second": round(subscribers / ours_seconds, 1),
         "anchor_per_second": round(subscribers / anchor_seconds, 1),
     }
