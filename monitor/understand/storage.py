@@ -324,13 +324,9 @@ def write(session: Session, plan: Plan) -> None:
         if rows:
             session.execute(_insert(session, model).on_conflict_do_nothing(), rows)
     if plan.story_keys:
-        stmt = _insert(session, StoryKey)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[StoryKey.story_id, StoryKey.entity_key],
-            set_={"articles": StoryKey.articles + stmt.excluded.articles},
-        )
         session.execute(
-            stmt, [{"story_id": s, "entity_key": k, "articles": n} for (s, k), n in plan.story_keys.items()]
+            _adding_key_counts(_insert(session, StoryKey)),
+            [{"story_id": s, "entity_key": k, "articles": n} for (s, k), n in plan.story_keys.items()],
         )
     if plan.touched_stories:
         _grow_stories(session, [
@@ -340,6 +336,14 @@ def write(session: Session, plan: Plan) -> None:
         ])
     for gone, stays in plan.merges:
         merge_stories(session, gone, stays)
+
+
+def _adding_key_counts(stmt: Any) -> Any:
+    """An insert into ``story_keys`` that adds its counts to a (story, key) row already there."""
+    return stmt.on_conflict_do_update(
+        index_elements=[StoryKey.story_id, StoryKey.entity_key],
+        set_={"articles": StoryKey.articles + stmt.excluded.articles},
+    )
 
 
 def _grow_stories(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -379,13 +383,8 @@ def merge_stories(session: Session, gone: str, stays: str) -> None:
     keys: Any = select(bindparam("stays", stays), StoryKey.entity_key, StoryKey.articles).where(
         StoryKey.story_id == gone
     )
-    stmt = _insert(session, StoryKey).from_select(["story_id", "entity_key", "articles"], keys)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[StoryKey.story_id, StoryKey.entity_key],
-            set_={"articles": StoryKey.articles + stmt.excluded.articles},
-        )
-    )
+    session.execute(_adding_key_counts(
+        _insert(session, StoryKey).from_select(["story_id", "entity_key", "articles"], keys)))
     session.execute(delete(StoryKey).where(StoryKey.story_id == gone))
     members, seeded, first, last = merged
     _grow_stories(session, [{"sid": stays, "delta": members or 0, "seed": bool(seeded), "lo": first,
