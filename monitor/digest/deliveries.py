@@ -25,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import DateTime, Dialect, Engine, Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from ..store.db import upsert_insert
 from ..store.models import Delivery, Subscriber
 
 PENDING, SENDING, SENT, FAILED, REJECTED = "pending", "sending", "sent", "failed", "rejected"
@@ -90,12 +91,9 @@ _STATEMENTS: dict[str, dict[str, Any]] = {}
 def _statements(engine_dialect: Dialect) -> dict[str, Any]:
     dialect = engine_dialect.name
     if dialect not in _STATEMENTS:
-        # The dialects' insert (ON CONFLICT) is imported when first needed: PostgreSQL's dialect is
-        # 20 ms of every command's start-up otherwise (the facade imports this module).
-        from sqlalchemy.dialects import postgresql, sqlite
-
+        # The dialect's insert (ON CONFLICT) is imported when first needed (``upsert_insert``).
         t = _TABLE.c
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        insert = upsert_insert(dialect)(_TABLE)
         _STATEMENTS[dialect] = {
             "insert": insert.values(
                 digest_id=bindparam("d"), subscriber_id=bindparam("s"), status=SENDING, attempts=1,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..text import content_hash
 from ..types import NewArticle
+from .db import upsert_insert
 from .models import Article, utcnow
 
 
@@ -60,10 +61,7 @@ def _row(article: NewArticle, now: datetime, text_hash: str | None = None) -> di
 
 
 def _insert_ignoring_conflicts(session: Session) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert: Any = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(Article.__table__).on_conflict_do_nothing()
+    return upsert_insert(session.get_bind().dialect.name)(Article.__table__).on_conflict_do_nothing()
 
 
 def save_articles(session: Session, articles: Sequence[NewArticle], *, now: datetime | None = None,

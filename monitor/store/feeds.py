@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..config import FeedConfig, FetchConfig, feed_url_problem
 from ..errors import InputError
 from ..text import one_line
+from .db import upsert_insert
 from .models import Feed
 
 MOVED_PREFIX = "moved permanently to "
@@ -114,9 +115,7 @@ def sync_config_feeds(session: Session, feeds: Sequence[FeedConfig]) -> None:
 
 
 def _insert_feeds_ignoring_conflicts(session: Session, rows: list[dict[str, object]]) -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert: Any = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     session.execute(insert(Feed).on_conflict_do_nothing(), rows)
 
 

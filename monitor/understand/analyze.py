@@ -449,7 +449,7 @@ class _Batch:
         )
         self.summary.story_ids.add(profile.story_id)
         self.summary.decisions[row.id] = decision
-        log.debug("%s → %s (%s)", row.id, profile.story_id, "; ".join(decision.reasons))
+        log.debug("%s (%s) → %s (%s)", row.id, row.url, profile.story_id, "; ".join(decision.reasons))
         story_id = profile.story_id
         for other in stories.ties(decision, self.snapshot.profiles):
             gone, story_id = self.snapshot.merge(story_id, other)

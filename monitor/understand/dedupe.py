@@ -10,7 +10,10 @@ written separately share few exact 3-word sequences and stay well below it.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,15 +55,53 @@ def shingles(text: str) -> set[bytes]:
 SCHEME = "affine32"
 
 
+#: The modules of datasketch that its MinHash needs, in import order (see ``_minhash_class``).
+MINHASH_MODULES = ("hashfunc", "minhash")
+
+
+def _minhash_class() -> Any:
+    """datasketch's MinHash, loaded without running the package's ``__init__``, which imports every
+    sketch it offers — its LSH classes import scipy.integrate: 0.41 of the 0.47 s that ``import
+    datasketch`` takes, paid by every process that judges text (two understanding workers a run). The
+    two modules MinHash needs are loaded from the installed package under their own names, so a later
+    ``import datasketch`` in the same process reuses them; if the package's layout is not what this
+    expects (another release), the ordinary import is used."""
+    if "datasketch" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("datasketch")  # finds the package without executing it
+            folder = Path(next(iter(spec.submodule_search_locations or ()))) if spec else None
+            for name in MINHASH_MODULES:
+                full = f"datasketch.{name}"
+                if full in sys.modules or folder is None:
+                    continue
+                sub = importlib.util.spec_from_file_location(full, folder / f"{name}.py")
+                if sub is None or sub.loader is None:
+                    raise ImportError(full)
+                module = importlib.util.module_from_spec(sub)
+                sys.modules[full] = module
+                try:
+                    sub.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[full]
+                    raise
+            minhash = sys.modules.get("datasketch.minhash")
+            if minhash is not None and hasattr(minhash, "MinHash"):
+                return minhash.MinHash
+        except (ImportError, OSError, StopIteration):
+            pass
+    from datasketch import MinHash
+
+    return MinHash
+
+
 @cache
 def _minhash() -> tuple[Any, Any]:
     """datasketch's MinHash and the permutations every signature uses, drawn once per process (~0.3 ms
-    per MinHash otherwise). Imported here, not with the module: datasketch imports its LSH classes and
-    scipy with them (0.5 s), which the process that only decides — the text is judged in its workers —
-    never needs."""
-    from datasketch import MinHash
-
-    return MinHash, MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+    per MinHash otherwise). Loaded on first use, not with the module, and without the rest of
+    datasketch (``_minhash_class``): the process that only decides — the text is judged in its
+    workers — never needs it."""
+    minhash_class = _minhash_class()
+    return minhash_class, minhash_class(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
 def signature(text: str) -> np.ndarray:

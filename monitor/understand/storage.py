@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..store.db import upsert_insert
 from ..store.models import (
     Article,
     ArticleBand,
@@ -112,7 +111,7 @@ def _insert(session: Session, model: type) -> Any:
     """A dialect's INSERT into the model's table, as a Core statement: executed with a list of rows it
     is one executemany, without the ORM's per-row bookkeeping (~0.3 ms per article in the profile)."""
     dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)  # type: ignore[attr-defined]
+    return upsert_insert(dialect)(model.__table__)  # type: ignore[attr-defined]
 
 
 def claim(session: Session, n: int, *, skip: int = 0) -> list[Any]:
