@@ -19,6 +19,7 @@ from typing import Any
 
 from . import rows as R
 from .common import machine, mean_of
+from .pages import WEIGHTS
 from .table import Row, as_json, render_markdown, render_text
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -123,9 +124,13 @@ def run_fetching(args: argparse.Namespace, work: Path) -> list[Row]:
         (
             "extraction",
             "extraction pages/s",
-            lambda: R.extraction_rows(
-                worker("extraction", workdir=str(work / "extraction"), pages=args.pages)
-            ),
+            lambda: [
+                row
+                for weight in WEIGHTS
+                for row in R.extraction_rows(
+                    worker("extraction", workdir=str(work / "extraction"), pages=args.pages, weight=weight)
+                )
+            ],
         ),
         (
             "polling",

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 import trafilatura
 
-from bench.pages import render_page, render_rss
+from bench.pages import WEIGHTS, render_page, render_rss
 from bench.rows import digest_rows, understand_rows
 from bench.synth import MAX_WORDS, MIN_WORDS, generate
 from monitor.understand.document import build_document
@@ -107,13 +107,31 @@ def test_articles_of_one_story_share_its_facts_but_not_their_wording(corpus):
         assert jaccard(a.text, b.text) < 0.5
 
 
-def test_a_page_hides_its_article_in_boilerplate_that_extraction_removes(corpus):
-    article = corpus[3]
-    page = render_page(article, corpus[:10])
-    assert "cookie" in page.lower() and "<nav" in page and "<footer>" in page
-    text = trafilatura.extract(page) or ""
-    assert article.text.split("\n\n")[1][:200] in text
-    assert "Accept all" not in text and "Tout accepter" not in text
+@pytest.mark.parametrize("weight", WEIGHTS)
+def test_a_page_hides_its_article_in_boilerplate_that_extraction_removes(corpus, weight):
+    for article in corpus[3:6]:
+        page = render_page(article, corpus[:10], weight=weight)
+        assert "cookie" in page.lower() and "<nav" in page and "<footer>" in page
+        text = trafilatura.extract(page) or ""
+        assert article.text.split("\n\n")[1][:200] in text
+        assert "Accept all" not in text and "Tout accepter" not in text and "Advertisement" not in text
+
+
+def test_real_weight_pages_weigh_what_the_corpus_pages_weigh(corpus):
+    """bench.pages says real-weight pages have the corpus's median size (112 kB) and element count
+    (735): within its quartiles (58–212 kB, 419–1,012 elements), light pages far below."""
+    import lxml.html
+
+    def measure(weight: str) -> tuple[float, float]:
+        pages = [render_page(a, corpus[:20], weight=weight) for a in corpus[:20]]
+        size = sorted(len(p.encode("utf-8")) for p in pages)[10]
+        elements = sorted(sum(1 for _ in lxml.html.fromstring(p).iter()) for p in pages)[10]
+        return size, elements
+
+    size, elements = measure("real")
+    assert 58_000 <= size <= 212_000 and 419 <= elements <= 1012
+    light_size, light_elements = measure("light")
+    assert light_size < 20_000 and light_elements < 200
 
 
 def test_a_feed_lists_every_article_with_its_date(corpus):

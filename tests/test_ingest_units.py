@@ -10,10 +10,11 @@ import pytest
 from monitor.config import FetchConfig
 from monitor.errors import ParseError
 from monitor.ingest.canonical import canonicalize, is_opaque_aggregator_link
-from monitor.ingest.extract import Extracted, Source, build_article
+from monitor.ingest.extract import MIN_ARTICLE_WORDS, Extracted, Source, build_article
 from monitor.ingest.lang import detect_language
 from monitor.ingest.parse import parse_feed
 from monitor.store.feeds import backoff_delay
+from monitor.text import word_count
 from monitor.types import FeedEntry
 
 
@@ -84,6 +85,18 @@ def test_page_text_is_kept_and_too_short_pages_fall_back_to_the_entry() -> None:
                           raw_html=b"<html>", page_problem=None)
     assert short is not None and short.extraction == "feed-summary" and short.text == "Short summary."
     assert "too short" in (short.extraction_note or "") and short.source == "Feed"
+
+
+@pytest.mark.parametrize("words, kept", [(MIN_ARTICLE_WORDS - 1, False), (MIN_ARTICLE_WORDS, True)])
+def test_a_page_is_kept_from_exactly_min_article_words(words: int, kept: bool) -> None:
+    """The page-or-feed decision counts words up to the threshold only (``has_words``): one word fewer
+    falls back to the feed, exactly as many keeps the page — words as ``word_count`` counts them."""
+    text = " — ".join(f"l’été{i}" for i in range(words // 2)) + " Kim" * (words % 2)  # 2 words each, then 1
+    assert word_count(text) == words
+    entry = FeedEntry("http://e.org/feed", "http://e.org/a", title="T", summary="Short summary.")
+    article = build_article("http://e.org/a", entry, Extracted(text), Source(1, "Feed", "en"),
+                            raw_html=b"<html>", page_problem=None)
+    assert article is not None and (article.extraction == "page") is kept
 
 
 def test_language_detection_uses_the_hint_only_for_short_texts() -> None:

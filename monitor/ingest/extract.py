@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..text import compress, one_line, url_article_id, word_count
+from ..text import compress, has_words, one_line, url_article_id, word_count
 from ..types import FeedEntry, NewArticle
 from .lang import article_language, normalise_hint
 
@@ -118,7 +118,7 @@ class Source:
 
 
 def good_extraction(extracted: Extracted | None) -> bool:
-    return extracted is not None and word_count(extracted.text) >= MIN_ARTICLE_WORDS
+    return extracted is not None and has_words(extracted.text, MIN_ARTICLE_WORDS)
 
 
 def feed_text(entry: FeedEntry) -> tuple[str, str]:
