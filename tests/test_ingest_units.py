@@ -133,3 +133,27 @@ def test_feed_text_never_carries_scripts_styles_or_markup() -> None:
     assert entry.title == "Kim meets Putin"
     assert entry.summary == "Talks began in Moscow."
     assert entry.link == "https://news.example/p/1.html"  # entry links are still resolved
+
+
+def test_page_metadata_takes_each_field_from_its_first_source_with_a_value() -> None:
+    """Open Graph before the usual meta names; an empty tag is no value; the page's <title> and
+    <time datetime> only when no meta tag gives one."""
+    import trafilatura
+
+    from monitor.ingest.extract import page_metadata
+
+    page = ("<html lang='fr-FR'><head><title>Head title</title>"
+            "<meta name='twitter:title' content='Twitter title'><meta property='og:title' content='  '>"
+            "<meta name='author' content='Ana'><meta property='article:author' content='Bob'>"
+            "<meta name='application-name' content='App'><meta property='og:site_name' content='Site'>"
+            "</head><body><time datetime='2024-06-19T10:00'>19 juin</time><p>x</p></body></html>")
+    meta = page_metadata(trafilatura.load_html(page))
+    assert meta == {"language": "fr", "title": "Twitter title", "author": "Ana", "date": "2024-06-19T10:00",
+                    "sitename": "Site"}
+    bare = page_metadata(trafilatura.load_html(
+        "<html><head><title> Only </title></head><body><p>x</p></body></html>"))
+    assert bare["title"] == "Only" and bare["date"] == bare["author"] == bare["sitename"] == ""
+    dated = page_metadata(trafilatura.load_html(
+        "<html><head><meta itemprop='datePublished' content='2025-01-02'></head>"
+        "<body><time datetime='2024-01-01'>x</time></body></html>"))
+    assert dated["date"] == "2025-01-02"

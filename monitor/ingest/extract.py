@@ -26,18 +26,17 @@ MAX_TEXT_CHARS = 200_000
 #: trafilatura's fast mode (no fallback extractors). `python -m bench.extraction_quality` on the shared
 #: html/ corpus: see the CHANGELOG entry of this change for the figures (no worse, about half the time).
 FAST_EXTRACTION = True
-#: Where each metadata field is read from, first match wins (Open Graph, then the usual meta names).
-_META = {
-    "title": ("//meta[@property='og:title']/@content", "//meta[@name='twitter:title']/@content",
-              "//head/title/text()"),
-    "author": ("//meta[@name='author']/@content", "//meta[@property='article:author']/@content",
-               "//meta[@name='byl']/@content"),
-    "date": ("//meta[@property='article:published_time']/@content",
-             "//meta[@name='date']/@content", "//meta[@itemprop='datePublished']/@content",
-             "//time[@datetime][1]/@datetime"),
-    "sitename": ("//meta[@property='og:site_name']/@content",
-                 "//meta[@name='application-name']/@content"),
+#: Where each metadata field is read from, first match wins: ("meta", attribute, value) is the ``content``
+#: of a ``<meta attribute="value">`` (Open Graph, then the usual names), an XPath string anything else.
+_META: dict[str, tuple[tuple[str, str, str] | str, ...]] = {
+    "title": (("meta", "property", "og:title"), ("meta", "name", "twitter:title"), "//head/title/text()"),
+    "author": (("meta", "name", "author"), ("meta", "property", "article:author"), ("meta", "name", "byl")),
+    "date": (("meta", "property", "article:published_time"), ("meta", "name", "date"),
+             ("meta", "itemprop", "datePublished"), "//time[@datetime][1]/@datetime"),
+    "sitename": (("meta", "property", "og:site_name"), ("meta", "name", "application-name")),
 }
+#: The ``<meta>`` attributes the table above reads.
+_META_KEYS = ("property", "name", "itemprop")
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -57,14 +56,27 @@ class Extracted:
 
 
 def page_metadata(tree: Any) -> dict[str, str]:
-    """Title, author, date, site name and declared language from a parsed page's own tags."""
+    """Title, author, date, site name and declared language from a parsed page's own tags: the page's
+    ``<meta>`` elements are read in one pass (one XPath per field and source read the whole tree eleven
+    times, 0.2 ms of a real page's ~8 ms), other sources by XPath only when no meta tag gave a value."""
+    metas: dict[tuple[str, str], str] = {}
+    for element in tree.iter("meta"):
+        content = str(element.get("content") or "").strip()
+        if content:
+            for attribute in _META_KEYS:
+                value = element.get(attribute)
+                if value is not None:
+                    metas.setdefault((attribute, str(value)), content)
     found = {"language": normalise_hint(str(tree.get("lang") or tree.get("xml:lang") or ""))}
-    for key, paths in _META.items():
+    for key, sources in _META.items():
         found[key] = ""
-        for path in paths:
-            values = [str(v).strip() for v in tree.xpath(path) if str(v).strip()]
-            if values:
-                found[key] = values[0]
+        for source in sources:
+            if isinstance(source, tuple):
+                value = metas.get(source[1:], "")
+            else:
+                value = next((str(v).strip() for v in tree.xpath(source) if str(v).strip()), "")
+            if value:
+                found[key] = value
                 break
     return found
 
