@@ -81,6 +81,20 @@ def test_figures_and_dates_are_language_neutral() -> None:
     assert dates("Le traité avait été signé la veille.", published) == set()
 
 
+def test_a_weekday_apart_from_a_calendar_date_is_a_day_of_its_own() -> None:
+    """"Arrived on Wednesday, eight days after leaving on 17 June" names two days; "Tuesday, 17 June"
+    names one. The weekday used to be dropped whenever the sentence held a calendar date, so the
+    arrival's day was lost and the week re-telling the departure looked known."""
+    published = datetime(2025, 6, 26, 9)
+    both = {"date:2025-06-17", "date:2025-06-25"}
+    english = "The train pulled into Moscow on Wednesday, eight days after leaving on 17 June."
+    french = "Le train est arrivé mercredi à Moscou, huit jours après son départ le 17 juin."
+    assert dates(english, published) == both and dates(french, published) == both
+    for attached in ("The first train left on Tuesday, 17 June.", "Le premier train est parti mardi 17 juin.",
+                     "It left on Tuesday (June 17).", "It left on Tuesday the 17th of June."):
+        assert dates(attached, published) == {"date:2025-06-17"}, attached
+
+
 def test_a_trimmed_copy_with_other_boilerplate_is_a_near_duplicate_and_a_rewrite_is_not() -> None:
     paragraphs = [
         f"Paragraph {i}: North Korea has sent troops to Russia according to officers number {i} "

@@ -482,13 +482,23 @@ _WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 _YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
 
 
-def _weekday_dates(folded: str, ref: date) -> set[str]:
+#: Characters between a weekday and the calendar date it names ("Tuesday, 17 June", "mardi 17 juin",
+#: "Tuesday the 17th of June"): a weekday this close to a date is that date, not a day of its own.
+WEEKDAY_OF_DATE_GAP = 5
+
+
+def _weekday_dates(folded: str, ref: date, calendar_starts: tuple[int, ...] = ()) -> set[str]:
     """News names the days of the past week by weekday ("on Monday", "lundi"): the latest such day on or
-    before the publication date; "yesterday" ("hier") is the day before it."""
+    before the publication date; "yesterday" ("hier") is the day before it. A weekday that introduces a
+    calendar date (one of ``calendar_starts`` begins within WEEKDAY_OF_DATE_GAP characters after it) is
+    that date's and adds nothing; another weekday in the same sentence is a day of its own ("arrived on
+    Wednesday, eight days after leaving on 17 June": both days)."""
     found = set()
     if _YESTERDAY.search(folded):
         found.add(f"date:{(ref - timedelta(days=1)).isoformat()}")
     for match in _WEEKDAY.finditer(folded):
+        if any(0 <= start - match.end() <= WEEKDAY_OF_DATE_GAP for start in calendar_starts):
+            continue
         back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
         found.add(f"date:{(ref - timedelta(days=back)).isoformat()}")
     return found
@@ -505,8 +515,10 @@ def dates(sentence: str, reference: datetime | date | None) -> set[str]:
     if not _DIGIT.search(folded):  # a calendar date has its day in digits: only weekdays can be here
         return _weekday_dates(folded, ref) if ref else set()
     found: set[str] = set()
-    if ref and not (_DAY_MONTH.search(folded) or _MONTH_DAY.search(folded)):
-        found |= _weekday_dates(folded, ref)
+    if ref:
+        calendar = (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY)
+        starts = tuple(m.start() for p in calendar for m in p.finditer(folded))
+        found |= _weekday_dates(folded, ref, starts)
     for pattern in (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY):
         for match in pattern.finditer(folded):
             month = _MONTHS[match.group("month").lower()]
