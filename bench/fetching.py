@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,41 @@ def _serve_feeds(site: LocalSite, groups: list[list[tuple[SynthArticle, str]]]) 
 EXTRACTION_ROUNDS = 2
 
 
+def _timed_anchor(loop: Callable[[], int], counted: str) -> dict[str, Any]:
+    """Wall and CPU seconds of one anchor ``loop``, and what it returns as ``counted``."""
+    cpu = time.process_time()
+    with timer() as t:
+        count = loop()
+    return {"seconds": t["seconds"], "cpu_seconds": time.process_time() - cpu, counted: count}
+
+
+def _fresh_store(work: Path, db: Path, feeds: list[dict[str, str]], fetch: dict[str, Any]) -> Path:
+    """A configuration for ``feeds`` with ``fetch`` settings on a new database ``db``, initialised."""
+    config = write_config(
+        work,
+        db,
+        feeds=feeds,
+        fetch={
+            "allow_private_addresses": True,
+            "concurrency": FETCH_CONCURRENCY,
+            "per_host_concurrency": FETCH_CONCURRENCY,
+            **fetch,
+        },
+    )
+    _run(monitor_command(config, "init"))
+    return config
+
+
+def _mean_run_seconds(runs: list[dict[str, Any]]) -> float | None:
+    """The mean of the runs' own ``seconds`` (their ``--json`` summary: the run without start-up)."""
+    inner = [r["summary"].get("seconds") for r in runs]
+    return round(sum(inner) / len(inner), 3) if inner and None not in inner else None
+
+
 def _extract_loop(htmls: list[str]) -> dict[str, Any]:
     import trafilatura
 
-    cpu = time.process_time()
-    with timer() as t:
-        extracted = sum(1 for h in htmls if trafilatura.extract(h))
-    return {"seconds": t["seconds"], "cpu_seconds": time.process_time() - cpu, "extracted": extracted}
+    return _timed_anchor(lambda: sum(1 for h in htmls if trafilatura.extract(h)), "extracted")
 
 
 def extraction(workdir: str, pages: int, seed: int = 3, weight: str = "real") -> dict[str, Any]:
@@ -141,24 +170,19 @@ def extraction(workdir: str, pages: int, seed: int = 3, weight: str = "real") ->
         feeds = _serve_feeds(site, groups)
         for k in range(EXTRACTION_ROUNDS):
             db = work / f"extraction-{k}.db"
-            config = write_config(
+            config = _fresh_store(
                 work,
                 db,
-                feeds=feeds,
-                fetch={
-                    "allow_private_addresses": True,
+                feeds,
+                {
                     "fetch_pages": True,
                     "respect_robots_txt": False,
-                    "concurrency": FETCH_CONCURRENCY,
-                    "per_host_concurrency": FETCH_CONCURRENCY,
                     "max_entries_per_feed": max(ENTRIES_PER_FEED, 200),
                 },
             )
-            _run(monitor_command(config, "init"))
             runs.append(_run(monitor_command(config, *fetch_args())))
             anchors.append(_extract_loop(htmls))
     ours_seconds, anchor_seconds = mean_of(runs, "seconds"), mean_of(anchors, "seconds")
-    inner = [r["summary"].get("seconds") for r in runs]
     return {
         "pages": pages,
         "weight": weight,
@@ -178,7 +202,7 @@ def extraction(workdir: str, pages: int, seed: int = 3, weight: str = "real") ->
         "anchor_peak_rss_mb": anchor_memory,
         "ours_cpu_seconds": mean_of(runs, "cpu_seconds"),
         "anchor_cpu_seconds": mean_of(anchors, "cpu_seconds"),
-        "ours_run_seconds": round(sum(inner) / len(inner), 3) if None not in inner else None,
+        "ours_run_seconds": _mean_run_seconds(runs),
         "ours_timings": runs[-1]["summary"].get("timings"),
     }
 
@@ -194,10 +218,7 @@ POLLING_ROUNDS = 2
 def _feedparser_loop(bodies: list[bytes]) -> dict[str, Any]:
     import feedparser
 
-    cpu = time.process_time()
-    with timer() as t:
-        parsed = sum(len(feedparser.parse(b).entries) for b in bodies)
-    return {"seconds": t["seconds"], "cpu_seconds": time.process_time() - cpu, "parsed": parsed}
+    return _timed_anchor(lambda: sum(len(feedparser.parse(b).entries) for b in bodies), "parsed")
 
 
 def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, Any]:
@@ -216,19 +237,15 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         stored = conditional = second_requests = 0
         for k in range(POLLING_ROUNDS):
             db = work / f"polling-{k}.db"
-            config = write_config(
+            config = _fresh_store(
                 work,
                 db,
-                feeds=served,
-                fetch={
-                    "allow_private_addresses": True,
+                served,
+                {
                     "fetch_pages": False,
-                    "concurrency": FETCH_CONCURRENCY,
-                    "per_host_concurrency": FETCH_CONCURRENCY,
                     "max_entries_per_feed": max(entries, 200),
                 },
             )
-            _run(monitor_command(config, "init"))
             firsts.append(_run(monitor_command(config, *fetch_args())))
             stored = _count(db)
             before = len(site.requests)
@@ -242,10 +259,6 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
                 second_requests = len(site.requests) - before
             anchors.append(_feedparser_loop(bodies))
 
-    def run_seconds(runs: list[dict[str, Any]]) -> float | None:
-        inner = [r["summary"].get("seconds") for r in runs]
-        return round(sum(inner) / len(inner), 3) if inner and None not in inner else None
-
     return {
         "feeds": feeds,
         "command": "monitor " + " ".join(fetch_args()),
@@ -258,11 +271,11 @@ def polling(workdir: str, feeds: int, entries: int, seed: int = 4) -> dict[str, 
         "anchor_cpu_seconds": mean_of(anchors, "cpu_seconds"),
         "first_seconds": mean_of(firsts, "seconds"),
         "first_runs": [round(r["seconds"], 2) for r in firsts],
-        "first_run_seconds": run_seconds(firsts),
+        "first_run_seconds": _mean_run_seconds(firsts),
         "first_cpu_seconds": mean_of(firsts, "cpu_seconds"),
         "second_seconds": mean_of(seconds, "seconds") if seconds else None,
         "second_runs": [round(r["seconds"], 3) for r in seconds],
-        "second_run_seconds": run_seconds(seconds),
+        "second_run_seconds": _mean_run_seconds(seconds),
         "second_cpu_seconds": mean_of(seconds, "cpu_seconds") if seconds else None,
         "second_unavailable": None if force else "monitor fetch has no option to poll feeds not yet due",
         "second_conditional_requests": conditional,

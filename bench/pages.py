@@ -16,6 +16,7 @@ they show what the fixed costs of a run (start-up, feeds, workers) weigh when ex
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from email.utils import format_datetime
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
@@ -203,14 +204,29 @@ def _tracking(rng: random.Random, zone: str) -> str:
     )
 
 
+def _link_column(
+    rng: random.Random, css: str, track: str, count: int, href: str, label: Callable[[int], str]
+) -> str:
+    """A column's list of ``count`` links as sites mark them up (classes, tracking ids, analytics JSON):
+    the k-th goes to ``href/k`` and reads ``label(k)``."""
+    return "".join(
+        f'<li class="{css}__item"><a class="{css}__link" data-track="{track}-{k}" '
+        f"{_tracking(rng, track)} "
+        f'href="{href}/{k}">{label(k)}</a></li>'
+        for k in range(count)
+    )
+
+
 def _mega_menu(rng: random.Random, t: dict[str, str], lang: str) -> str:
     columns = []
     for name in SECTIONS[lang]:
-        links = "".join(
-            f'<li class="menu-col__item"><a class="menu-col__link" data-track="nav-{k}" '
-            f"{_tracking(rng, 'nav')} "
-            f'href="/{name.lower()}/{k}">{escape(name)} {rng.randint(1, 999)}</a></li>'
-            for k in range(10)
+        links = _link_column(
+            rng,
+            "menu-col",
+            "nav",
+            10,
+            f"/{name.lower()}",
+            lambda k, name=name: f"{escape(name)} {rng.randint(1, 999)}",
         )
         columns.append(f'<li class="menu-col"><span>{escape(name)}</span><ul>{links}</ul></li>')
     return (
@@ -242,11 +258,13 @@ def _cards(rng: random.Random, others: list[SynthArticle], n: int, cls: str) -> 
 def _footer_farm(rng: random.Random, lang: str) -> str:
     cols = []
     for name in SECTIONS[lang][:6]:
-        links = "".join(
-            f'<li class="footer-col__item"><a class="footer-col__link" data-track="footer-{k}" '
-            f"{_tracking(rng, 'footer')} "
-            f'href="/{name.lower()}/archive/{k}">{escape(name)} {k}</a></li>'
-            for k in range(12)
+        links = _link_column(
+            rng,
+            "footer-col",
+            "footer",
+            12,
+            f"/{name.lower()}/archive",
+            lambda k, name=name: f"{escape(name)} {k}",
         )
         cols.append(f'<div class="footer-col"><h4>{escape(name)}</h4><ul>{links}</ul></div>')
     return f'<div class="footer-links">{"".join(cols)}</div>'
