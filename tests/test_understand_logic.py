@@ -75,10 +75,29 @@ def test_figures_and_dates_are_language_neutral() -> None:
     assert dates("came into force on Wednesday, December 4", published) == {"date:2024-12-04"}
     assert dates("a annoncé mercredi le ministère", published) == {"date:2024-12-04"}
     # "hier"/"yesterday" is the day before the publication, in either language; "la veille" (the day
-    # before the day a sentence reports, weeks back in a re-telling) is not read as a date.
+    # before the day a sentence reports, weeks back in a re-telling) is not read as a date in the body.
     assert dates("Le traité a été ratifié hier par le Sénat.", published) == {"date:2024-12-03"}
     assert dates("The treaty was ratified yesterday by the Senate.", published) == {"date:2024-12-03"}
     assert dates("Le traité avait été signé la veille.", published) == set()
+
+
+def test_the_day_before_in_an_opening_is_the_day_before_the_reported_day() -> None:
+    """A follow-up's lead places its event by the one before ("the agreement signed a day earlier", "au
+    lendemain du veto"): in the opening that is the day before the weekday the sentence reports, else
+    before the publication — the date the story's first reports carry, which joins them."""
+    thursday = datetime(2024, 6, 20, 10)
+    signed = {"date:2024-06-19", "date:2024-06-20"}
+    english = "State media on Thursday published the full text of the agreement signed a day earlier."
+    french = "L'agence a publié jeudi le texte intégral de l'accord signé la veille avec la Russie."
+    assert dates(english, thursday, opening=True) == signed
+    assert dates(french, thursday, opening=True) == signed
+    friday = datetime(2024, 3, 29, 9)  # "au lendemain du veto" (28 March), no weekday: the publication's eve
+    eve = dates("Séoul accuse Moscou, au lendemain du veto russe.", friday, opening=True)
+    assert eve == {"date:2024-03-28"}
+    late = datetime(2024, 6, 24, 9)  # published Monday about Thursday's news: Thursday's eve, not Sunday
+    assert dates(english, late, opening=True) == signed
+    # the same words in the body say nothing of a date
+    assert dates("Le texte avait été signé la veille.", thursday) == set()
 
 
 def test_a_weekday_apart_from_a_calendar_date_is_a_day_of_its_own() -> None:

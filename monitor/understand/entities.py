@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .document import Document
+from .document import BODY, Document
 from .facts import Token, dates, figures, fold
 from .topic import Topic, folded_key
 
@@ -150,7 +150,7 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
             found.setdefault(name.key, name)
             keys.add(name.key)
             mentions[name.key] += 1
-        for key in figures(sentence.text, lang) | dates(sentence.text, published):
+        for key in figures(sentence.text, lang) | dates(sentence.text, published, sentence.zone != BODY):
             found.setdefault(
                 key, Found(key, key.split(":", 1)[1], DATE if key.startswith("date:") else FIGURE, False)
             )
