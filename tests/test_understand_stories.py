@@ -88,6 +88,29 @@ def test_time_decays_continuously_and_a_late_retelling_of_a_seed_still_joins() -
     assert decision.reasons[0].startswith("strong")
 
 
+def test_a_late_report_plainly_about_one_story_joins_it_unless_another_story_is_as_close() -> None:
+    """Six weeks on, a follow-up (a casualty count naming the NIS and the deployment's figure) is decayed
+    under the join score; with no rival it is still that story's (the leader path), and with a second
+    story half as close it founds its own rather than guess."""
+    weights = _weights(**{"fig_12000": 3, "fig_1500": 3, "date_2024-10-13": 4, "nis": 6, "vladivostok": 8})
+    story = _story("s-troops", _article("en", TROOPS | ACTORS))
+    late = _article("late", ACTORS | {"nis", "fig:12000", "kursk", "fig:3000", "date:2024-12-23"},
+                    at=DAY + timedelta(days=45))
+    decision = stories.decide(late, [story], weights)
+    scored = decision.scored[0]
+    assert scored.score < stories.JOIN_SCORE <= scored.cosine  # the decay alone would have split it off
+    assert decision.story_id == "s-troops" and decision.reasons[0].startswith("leader")
+    rival_keys = ACTORS | {"kursk", "zelensky", "sbu", "fig:500"}
+    rival = _story("s-kursk", _article("k", rival_keys, DAY + timedelta(2)))
+    contested = stories.decide(late, [story, rival], weights)
+    assert all(s.score < stories.JOIN_SCORE for s in contested.scored)
+    first, second = contested.scored[0].cosine, contested.scored[1].cosine
+    assert second * stories.LEADER_RATIO > first  # not twice as close as the rival
+    assert contested.story_id is None
+    months_on = _article("months", late.keys, at=DAY + timedelta(days=150))  # decayed under half the score
+    assert stories.decide(months_on, [story], weights).story_id is None
+
+
 def test_key_weights_come_from_document_frequency() -> None:
     weights = _weights(n=1000, **{"fig_1100": 2})
     assert weights("putin") < 0.01 < weights("fig:1100")
