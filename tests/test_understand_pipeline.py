@@ -331,3 +331,47 @@ def test_a_later_run_weighs_tag_keys_as_the_run_that_counted_them(loaded: Monito
         df = storage.key_df(session, {f"tag:{t}" for t in tags} | {"tag:never-used"})
     assert tags and max(tags.values()) > 1
     assert df == {f"tag:{t}": n for t, n in tags.items()}
+
+
+def test_a_copy_trimmed_of_what_named_russia_is_still_collapsed_under_its_original(monitor: Monitor) -> None:
+    """A syndicated copy cut down to the paragraphs on Pyongyang alone, under its own headline, is off-topic
+    on its own; it is still the relevant original's copy (shown as "also in"), never a story of its own,
+    and it adds nothing to the near-duplicate index."""
+    from sqlalchemy import select
+
+    from monitor.store.models import Article, ArticleBand
+
+    launch = [
+        "North Korea's space agency said its Chollima-1 rocket lifted off from the Sohae launch site late on "
+        "Tuesday and placed the Malligyong-1 reconnaissance satellite in orbit twelve minutes later.",
+        "It was the country's third attempt this year after two rockets failed in May and in August.",
+        "Kim Jong Un watched the launch from a control room and ordered engineers to prepare several more "
+        "satellites so the army could watch the bases of its enemies around the peninsula.",
+        "Japan told residents of Okinawa to take shelter for half an hour before lifting the warning.",
+        "South Korea's military said it was still checking whether the satellite was working and that the "
+        "rocket had flown south over the Yellow Sea as the notice given to the coast guard had announced.",
+        "Pyongyang said the agency would begin operating the satellite on the first day of December.",
+    ]
+    russia = [
+        "Seoul's intelligence service said Russian engineers had helped North Korea fix the engine that "
+        "failed in August, two months after Kim Jong Un met Vladimir Putin at the Vostochny cosmodrome.",
+        "The Kremlin did not comment on the claim that Moscow had shared its space know-how with Pyongyang.",
+    ]
+    day = datetime(2023, 11, 22, 8)
+    headline = "Russia helped North Korea put spy satellite in orbit, Seoul says"
+    stored = [
+        ("original", headline, russia + launch, day),
+        ("copy", "Pyongyang claims spy satellite success on third try", launch, day + timedelta(hours=5)),
+    ]
+    for row_id, title, sentences, published in stored:
+        with monitor.db.session() as session:
+            save_article(session, NewArticle(
+                id=row_id, url=f"https://news.example/{row_id}", title=title, text="\n".join(sentences),
+                source=f"Outlet {row_id}", lang="en", published_at=published), now=published)
+    monitor.analyze()
+    with monitor.db.session(read_only=True) as session:
+        original, copy = session.get(Article, "original"), session.get(Article, "copy")
+        assert original.relevant and original.duplicate_of is None
+        assert copy.duplicate_of == "original" and copy.relevant
+        assert "copy of original" in (copy.relevance_reason or "")
+        assert set(session.scalars(select(ArticleBand.article_id).distinct())) == {"original"}

@@ -236,9 +236,11 @@ def _judge(topic: Topic, row: _Row) -> _Judged:
     doc = build_document(row.title, row.text, topic.lead_sentences) if unnamed is None else _NO_TEXT
     verdict = unnamed or judge(topic, doc)
     relevant = verdict.relevant or bool(row.is_baseline)
-    # Only relevant articles get a signature: only they enter the near-duplicate index (see
-    # ``_Batch.article``); an off-topic copy is found by its hash or URL, or judged off-topic on its own.
-    sig = dedupe.signature(row.text) if relevant else None
+    # A signature for every text that names a side: only relevant originals enter the near-duplicate index
+    # (see ``_Batch.article``), but a copy judged off-topic on its own (a syndicated copy trimmed of the
+    # paragraph that named Russia, or retitled) must still find its relevant original there. A text naming
+    # no side (most of a general feed) cannot be such a copy and costs nothing.
+    sig = dedupe.signature(row.text) if relevant or unnamed is None else None
     facts = extract(topic, doc, row.lang, row.published_at) if relevant else None
     return _Judged(
         row=row,
@@ -357,7 +359,7 @@ class _Batch:
             "relevance": j.relevance.score,
             "relevant": j.relevant,
             "relevance_reason": j.reason,
-            "minhash": dedupe.to_bytes(j.sig) if j.sig is not None else None,
+            "minhash": dedupe.to_bytes(j.sig) if j.sig is not None and j.relevant else None,
             "analyzed_at": self.now,
             "duplicate_of": None,
         }
@@ -374,17 +376,19 @@ class _Batch:
         story_id = self._relevant(j) if j.relevant else None
         if story_id is None and joined_copy_story is None and not j.relevant:
             self.summary.off_topic += 1
-        # Only relevant originals enter the near-duplicate (LSH) index — only they have bands (``_judge``):
-        # collapsing copies serves the digest, which shows relevant articles only; a copy is found
-        # through its original's buckets, and a copy of an off-topic text is judged off-topic on its own
-        # (exact copies are still found by hash and URL). The 32 bucket rows per article landing on
+        # Only relevant originals enter the near-duplicate (LSH) index: collapsing copies serves the
+        # digest, which shows relevant articles only; a copy is found through its original's buckets
+        # (an off-topic text naming a side looks there with its own bands, ``_judge``, but adds none),
+        # and a copy of an off-topic text is judged off-topic on its own (exact copies are still found
+        # by hash and URL). The 32 bucket rows per article landing on
         # random pages of the index were most of what each batch wrote (28 of 32 MB of WAL per 200
         # articles at 100,000 stored).
-        self.plan.bands += [{"band": b, "bucket": k, "article_id": row.id} for b, k in j.bands]
+        bands = j.bands if j.relevant else []
+        self.plan.bands += [{"band": b, "bucket": k, "article_id": row.id} for b, k in bands]
         self.copies.index(
-            Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, j.bands
+            Stored(row.id, None, j.at, None, j.relevant, story_id), row.content_hash, row.url, bands
         )
-        if j.sig is not None:
+        if j.sig is not None and j.relevant:
             self.copies.sigs[row.id] = j.sig
 
     def _copy(self, j: _Judged, values: dict[str, Any], original: Stored) -> None:
