@@ -51,7 +51,8 @@ def run(path: str | None = None) -> list[str]:
             members.setdefault(s, Counter())[label[a]] += 1
     story_label = {s: c.most_common(1)[0][0] for s, c in members.items()}
     # each label's main story: the predicted story holding most of its articles; an article elsewhere is
-    # split off, even when its own story holds only articles of its label
+    # split off, even when its own story holds only articles of its label, and an article in a story
+    # whose articles are mostly another label's has joined the wrong story
     held: dict[str, Counter[str]] = {}
     for s, c in members.items():
         for lab, n in c.items():
@@ -65,7 +66,7 @@ def run(path: str | None = None) -> list[str]:
             continue
         right = [s for s in d.scored if story_label.get(summary.story_of(s.story_id)) == want]
         wrong = [s for s in d.scored if story_label.get(summary.story_of(s.story_id)) != want]
-        ok = (story_of[a] == main_story.get(want)) and (
+        ok = (story_of[a] == main_story.get(want) and story_label.get(story_of[a]) == want) and (
             d.story_id is not None or not right or not right[0].joins
         )
         fmt = lambda s: f"cos {s.cosine:.2f}×{s.decay:.2f}={s.score:.2f} ev {s.evidence:.1f}"  # noqa: E731
