@@ -324,3 +324,19 @@ def test_regions_eras_and_cited_outlets_are_not_names_of_the_event() -> None:
 
     assert names("Depuis la Seconde Guerre mondiale, le Moyen-Orient et l'Asie-Pacifique ont changé.") == []
     assert names("Selon le New York Times, Alexandre Perendjiev l'a confirmé.") == ["Alexandre Perendjiev"]
+
+
+def test_a_word_opening_the_sentence_is_not_part_of_the_name_after_it() -> None:
+    """Seen in a feature on Volodin's visit: "What Volodin brought…" and "When Vyacheslav Volodin arrived…"
+    were the unknown names "What Volodin" and "When Vyacheslav Volodin" — two names never seen before, new
+    facts that made a week of re-telling "developing". A name's own words stay ("To Lam")."""
+    def names(text: str, lang: str = "en") -> list[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return [f.name for f in extract(TOPIC, doc, lang, DAY).found.values() if f.key.startswith("name:")]
+
+    assert names("What Volodin brought instead was a political signal.") == []
+    assert names("When Vyacheslav Volodin arrived in Pyongyang, crowds waited.") == ["Vyacheslav Volodin"]
+    assert names("Under Article 4 each side helps the other.") == []
+    lorsque = "Lorsque Alexeï Krivoroutchko est arrivé, Kim l'attendait."
+    assert names(lorsque, "fr") == ["Alexei Krivoroutchko"]
+    assert names("President To Lam received him in Hanoi.") == ["To Lam"]
