@@ -135,3 +135,25 @@ def test_a_translation_carries_the_same_new_facts_as_its_original(raw: list[dict
     for row in raw:
         if row.get("translation_of"):
             assert row["new_facts"] == by_id[row["translation_of"]]["new_facts"], row["id"]
+
+
+@pytest.mark.parametrize("folder", ["set2", "set3"])
+def test_the_checking_sets_are_well_formed(folder: str) -> None:
+    """The second and third sets (``bench/eval/set2``, ``set3``: events outside the development set, used to
+    check its rules, never to choose them) parse, and their copies and translations point at rows of
+    their own story."""
+    rows = [load_set(path) for path in sorted((PROJECT_DIR / "bench" / "eval" / folder).glob("*.jsonl"))]
+    flat = [r for part in rows for r in part]
+    assert len(flat) >= 60
+    by_id = {r["id"]: r for r in flat}
+    assert len(by_id) == len(flat), "ids are unique"
+    for row in flat:
+        for field, kind in REQUIRED.items():
+            assert isinstance(row[field], datetime if field == "published" else kind), (row["id"], field)
+        assert row["lang"] in ("en", "fr")
+        assert bool(row.get("story")) == row["relevant"], row["id"]
+        for ref in ("duplicate_of", "translation_of"):
+            if row.get(ref):
+                assert by_id[row[ref]]["story"] == row["story"], (row["id"], ref)
+                assert by_id[row[ref]]["published"] <= row["published"], (row["id"], ref)
+    assert {r["lang"] for r in flat if r["relevant"]} == {"en", "fr"}
