@@ -27,6 +27,12 @@ def _article(aid: str, keys: set[str], at: datetime = DAY, seed: bool = False) -
     return ArticleFeatures(aid, at, seed, frozenset(keys))
 
 
+def _names(text: str, lang: str = "en") -> list[str]:
+    """The unknown names ``extract`` finds in ``text``."""
+    doc = build_document("", text, TOPIC.lead_sentences)
+    return [f.name for f in extract(TOPIC, doc, lang, DAY).found.values() if f.key.startswith("name:")]
+
+
 def _story(sid: str, *members: ArticleFeatures) -> StoryProfile:
     profile = StoryProfile(sid, members[0].at, members[0].at)
     for m in members:
@@ -306,37 +312,27 @@ def test_a_follow_up_naming_the_storys_protagonist_joins_unless_two_stories_coul
 
 
 def test_a_hyphenated_name_is_one_name_and_a_comma_separates_two() -> None:
-    def names(text: str) -> list[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return [f.name for f in extract(TOPIC, doc, "en", DAY).found.values() if f.key.startswith("name:")]
-
-    assert names("Hwang Joon-kook told the Security Council on Wednesday.") == ["Hwang Joon-kook"]
-    assert names("Trains to Chongjin, Hamhung and Wonsan resumed on Monday.") == []
+    assert _names("Hwang Joon-kook told the Security Council on Wednesday.") == ["Hwang Joon-kook"]
+    assert _names("Trains to Chongjin, Hamhung and Wonsan resumed on Monday.") == []
 
 
 def test_regions_eras_and_cited_outlets_are_not_names_of_the_event() -> None:
     """Seen in the seeds: "Moyen-Orient", "Seconde Guerre" (mondiale) and "New York Times" were unknown
     names — rare keys weighing on a seed's centroid (a follow-up of seed 002 scored 0.19 against it with
     "Asie-Pacifique" counted, 0.21 without) and "names seen for the first time" in a digest."""
-    def names(text: str) -> list[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return [f.name for f in extract(TOPIC, doc, "fr", DAY).found.values() if f.key.startswith("name:")]
-
-    assert names("Depuis la Seconde Guerre mondiale, le Moyen-Orient et l'Asie-Pacifique ont changé.") == []
-    assert names("Selon le New York Times, Alexandre Perendjiev l'a confirmé.") == ["Alexandre Perendjiev"]
+    regions = "Depuis la Seconde Guerre mondiale, le Moyen-Orient et l'Asie-Pacifique ont changé."
+    assert _names(regions, "fr") == []
+    cited = "Selon le New York Times, Alexandre Perendjiev l'a confirmé."
+    assert _names(cited, "fr") == ["Alexandre Perendjiev"]
 
 
 def test_a_word_opening_the_sentence_is_not_part_of_the_name_after_it() -> None:
     """Seen in a feature on Volodin's visit: "What Volodin brought…" and "When Vyacheslav Volodin arrived…"
     were the unknown names "What Volodin" and "When Vyacheslav Volodin" — two names never seen before, new
     facts that made a week of re-telling "developing". A name's own words stay ("To Lam")."""
-    def names(text: str, lang: str = "en") -> list[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return [f.name for f in extract(TOPIC, doc, lang, DAY).found.values() if f.key.startswith("name:")]
-
-    assert names("What Volodin brought instead was a political signal.") == []
-    assert names("When Vyacheslav Volodin arrived in Pyongyang, crowds waited.") == ["Vyacheslav Volodin"]
-    assert names("Under Article 4 each side helps the other.") == []
+    assert _names("What Volodin brought instead was a political signal.") == []
+    assert _names("When Vyacheslav Volodin arrived in Pyongyang, crowds waited.") == ["Vyacheslav Volodin"]
+    assert _names("Under Article 4 each side helps the other.") == []
     lorsque = "Lorsque Alexeï Krivoroutchko est arrivé, Kim l'attendait."
-    assert names(lorsque, "fr") == ["Alexei Krivoroutchko"]
-    assert names("President To Lam received him in Hanoi.") == ["To Lam"]
+    assert _names(lorsque, "fr") == ["Alexei Krivoroutchko"]
+    assert _names("President To Lam received him in Hanoi.") == ["To Lam"]
