@@ -69,3 +69,34 @@ def test_extraction_runs_over_every_corpus_page() -> None:
     assert len(pages) >= 200
     empty = [p.name for p in pages if extract_page(read_page(p), "") is None]
     assert len(empty) <= len(pages) // 20, empty
+
+
+def test_the_plain_element_lookup_extracts_the_same_text_as_lxml_html_s_own() -> None:
+    """`extract_page` parses with lxml's C-level element lookup (no form classes): on every corpus page the
+    text is the one trafilatura extracts from a tree parsed with lxml.html's own lookup."""
+    import lxml.html
+    import trafilatura
+    from trafilatura.utils import decode_file
+
+    from bench.extraction_quality import read_page
+
+    root = Path(CORPORA) / "html"
+    pages = sorted(p for p in root.rglob("*") if p.name.endswith((".html", ".html.gz"))
+                   and p.name != "expected.html")
+    differ, compared = [], 0
+    for page in pages:
+        raw = read_page(page)
+        ours = extract_page(raw, "")
+        try:
+            tree = lxml.html.document_fromstring(decode_file(raw), parser=lxml.html.HTMLParser(
+                collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True))
+        except (ValueError, lxml.etree.ParserError):
+            continue
+        doc = trafilatura.bare_extraction(tree, fast=True, include_comments=False, include_tables=True)
+        theirs = str(doc.text) if doc is not None and (doc.text or "").strip() else None
+        if theirs is not None and ours is not None:
+            compared += 1
+            if ours.text != theirs[: len(ours.text)]:
+                differ.append(page.name)
+    assert compared >= len(pages) * 3 // 4
+    assert not differ, differ
