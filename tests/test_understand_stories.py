@@ -336,3 +336,22 @@ def test_a_word_opening_the_sentence_is_not_part_of_the_name_after_it() -> None:
     lorsque = "Lorsque Alexeï Krivoroutchko est arrivé, Kim l'attendait."
     assert _names(lorsque, "fr") == ["Alexei Krivoroutchko"]
     assert _names("President To Lam received him in Hanoi.") == ["To Lam"]
+
+
+
+def test_a_title_before_a_name_is_cut_off_so_both_languages_name_the_same_person() -> None:
+    """Seen in the third set: the English report of the sports minister's trip ("Russia's Sports Minister
+    Mikhail Degtyarev") named nobody — a title inside the capitalised run dropped the whole run — while its
+    French translation ("le ministre des Sports, Mikhaïl Degtiarev") named him, so the two versions and the
+    next report of the same trip shared no name."""
+
+    def keys(text: str, lang: str) -> set[str]:
+        doc = build_document("", text, TOPIC.lead_sentences)
+        return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:")}
+
+    visit = "Russia's Sports Minister Mikhail Degtyarev is visiting North Korea."
+    assert _names(visit) == ["Mikhail Degtyarev"]
+    english = keys(visit, "en")
+    french = keys("Le ministre russe des Sports, Mikhaïl Degtiarev, est arrivé à Pyongyang.", "fr")
+    assert english == french and len(english) == 1
+    assert _names("Security Council Secretary Ivan Petrovsky arrived.") == ["Ivan Petrovsky"]

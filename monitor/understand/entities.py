@@ -90,6 +90,8 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
             return
         while run and (run[-1].lower in NAME_PARTICLES or (run[-1].lower == "s" and len(run) > 1)):
             run.pop()  # a trailing particle, or the "s" of a possessive ("Kozhemyako's")
+        title = max((i for i, t in enumerate(run) if t.cased in topic.name_titles), default=-1)
+        del run[: title + 1]  # "Sports Minister Mikhail Degtyarev": the name is what follows the title
         while run and (run[0].cased in topic.name_stopwords
                        or (run[0].lower in NAME_PARTICLES and not _is_capitalised(run[0]))):
             run.pop(0)  # "Depuis la Seconde Guerre": the sentence's first word, then a lower-case particle

@@ -169,6 +169,9 @@ class Topic:
     name_stopwords: frozenset[str]
     #: Capitalised phrases that are not names ("Cold War", "Guerre froide"), folded lower-case words.
     not_names: frozenset[str] = frozenset()
+    #: Titles that stand before a person's name ("Minister", "Ambassador"): a capitalised run is cut after
+    #: its last title ("Sports Minister Mikhail Degtyarev" → "Mikhail Degtyarev"). Folded like stopwords.
+    name_titles: frozenset[str] = frozenset()
     #: Gazetteer names and aliases by their transliteration-folded words ("shoe-son-hui" → choe-son-hui,
     #: "gerasimov" → gerasimov): a spelling the topic file does not list ("Tchoe Son-hui", "Guérassimov")
     #: is still its entity. Folded forms two entities share are left out.
@@ -284,6 +287,7 @@ def parse_topic(data: dict[str, Any], origin: str) -> Topic:
             " ".join(t.lower for t in tokens(w))
             for w in _get(names, "not_names", list, f"{origin}: names", [])
         ),
+        name_titles=frozenset(fold(w) for w in _get(names, "titles", list, f"{origin}: names", [])),
         folded_names=_folded_names(entities, entity_patterns),
         side_terms=tuple(sorted({(tuple(w.casefold() for w in p.words), p.prefix) for p in side_patterns})),
     )
