@@ -355,3 +355,19 @@ def test_a_title_before_a_name_is_cut_off_so_both_languages_name_the_same_person
     french = keys("Le ministre russe des Sports, Mikhaïl Degtiarev, est arrivé à Pyongyang.", "fr")
     assert english == french and len(english) == 1
     assert _names("Security Council Secretary Ivan Petrovsky arrived.") == ["Ivan Petrovsky"]
+
+
+def _keys(text: str, lang: str) -> set[str]:
+    doc = build_document("", text, TOPIC.lead_sentences)
+    return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:") or k in TOPIC.entities}
+
+
+def test_a_person_or_institution_keys_alike_in_both_languages_and_either_name_order() -> None:
+    """Translation pairs of the three labelled sets named these differently: "Andriy Kostin" / "Andrii
+    Kostine", "Yamazaki Kazuyuki" / "Kazuyuki Yamazaki" (an East Asian name in both orders), "the State
+    Duma" / "la Douma" (an unknown name against a lower-case French form), "Federation Council" / "Conseil
+    de la Fédération"."""
+    assert _keys("Prosecutor Andriy Kostin spoke.", "en") == _keys("Le procureur Andrii Kostine parle.", "fr")
+    assert _keys("Envoy Yamazaki Kazuyuki voted.", "en") == _keys("L'envoyé Kazuyuki Yamazaki a voté.", "fr")
+    assert _keys("The State Duma and the Federation Council voted.", "en") == _keys(
+        "La Douma puis le Conseil de la Fédération ont voté.", "fr") == {"state-duma", "federation-council"}

@@ -106,7 +106,9 @@ def _unknown_names(topic: Topic, toks: list[Token], taken: set[int], text: str) 
             and all(t.cased not in topic.name_stopwords for t in capitals)
             and " ".join(t.lower for t in run) not in topic.not_names
         ):
-            key = "name:" + folded_key(t.lower for t in run)
+            # the folded words in alphabetical order: "Yamazaki Kazuyuki" and "Kazuyuki Yamazaki" (East
+            # Asian names are written in both orders) are one name
+            key = "name:" + "-".join(sorted(folded_key(t.lower for t in run).split("-")))
             shown = run[0].cased + "".join(
                 (text[a.end : b.start] if text[a.end : b.start] in _JOINERS else " ") + b.cased
                 for a, b in zip(run, run[1:], strict=False)

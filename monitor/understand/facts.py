@@ -191,6 +191,7 @@ def translit_fold(word: str) -> str:
         word = word.replace(before, after)
     if len(word) > 4 and word.endswith("re"):  # "Alexandre" / "Alexander"
         word = word[:-2] + "er"
+    word = _DOUBLED.sub(r"\1", word)  # again: "Andriy" → "andrii", "Andrii" → "andri"
     return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
