@@ -9,6 +9,7 @@ takes what was fetched and extracted and decides which text to keep and why.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,7 @@ _META_KEYS = ("property", "name", "itemprop")
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _lookup_set = False
+_lookup_lock = threading.Lock()
 
 
 def _plain_element_lookup(trafilatura_utils: Any) -> None:
@@ -53,15 +55,16 @@ def _plain_element_lookup(trafilatura_utils: Any) -> None:
     global _lookup_set
     if _lookup_set:
         return
-    _lookup_set = True
     from lxml import etree
     from lxml import html as lxml_html
 
-    parser = getattr(trafilatura_utils, "HTML_PARSER", None)
-    if isinstance(parser, lxml_html.HTMLParser):
-        parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
-            element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
-            pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
+    with _lookup_lock:  # pages are extracted in threads too (small runs, `monitor reprocess`)
+        parser = getattr(trafilatura_utils, "HTML_PARSER", None)
+        if not _lookup_set and isinstance(parser, lxml_html.HTMLParser):
+            parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+                element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+                pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
+        _lookup_set = True
 
 
 @dataclass(frozen=True)
