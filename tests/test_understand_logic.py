@@ -184,3 +184,16 @@ def test_a_text_naming_no_side_gets_the_full_judgment_without_being_tokenised() 
             assert quick == _judge(title, text)
     assert screened >= 100  # the generated off-topic news, and the derby: not a vacuous comparison
     assert names_no_side(TOPIC, "Météo : il neige à Moscou", "Moscou sous la neige.") is None
+
+
+def test_an_anniversary_names_the_day_of_the_event_it_re_tells() -> None:
+    """"A year ago today" and "il y a un an jour pour jour" are the publication's day a year back: the
+    summit's date, which ties an anniversary re-telling to the summit's story (the English piece of the
+    development set shared no other specific key with the French seed and founded a story of its own)."""
+    published = datetime(2025, 6, 19, 6)
+    summit = {"date:2024-06-19"}
+    assert dates("A year ago today Vladimir Putin arrived in North Korea.", published) == summit
+    assert dates("Il y a un an jour pour jour, Vladimir Poutine arrivait à Pyongyang.", published) == summit
+    assert dates("Two years ago to the day, the two leaders met.", published) == {"date:2023-06-19"}
+    assert dates("Years ago the two leaders met.", published) == set()
+    assert dates("A year ago today", datetime(2028, 2, 29)) == {"date:2027-02-28"}

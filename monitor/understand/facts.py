@@ -479,6 +479,29 @@ _WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 
 #: Words naming the day before the publication: "hier" and "yesterday", anywhere in the text.
 _YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
+#: "A year ago today", "two years ago to the day", "il y a un an jour pour jour", "un an, jour pour jour":
+#: an anniversary piece names the day of the event it re-tells, the publication's day N years back — the
+#: key that ties the re-telling to the story of that day (its seed a year earlier shares few other keys
+#: with it). Read anywhere: the words are counted from the publication whatever sentence holds them.
+_NUMBER_WORDS = {"a": 1, "one": 1, "un": 1, "two": 2, "deux": 2, "three": 3, "trois": 3, "four": 4,
+                 "quatre": 4, "five": 5, "cinq": 5, "ten": 10, "dix": 10}
+_YEARS_AGO = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five|ten|\d{1,2}) years? ago,? (?:today|to the day)\b"
+    r"|\b(?P<fr>un|deux|trois|quatre|cinq|dix|\d{1,2}) ans?,? jour pour jour\b",
+    re.IGNORECASE)
+
+
+def _years_ago(folded: str, ref: date) -> set[str]:
+    found = set()
+    for match in _YEARS_AGO.finditer(folded):
+        word = (match.group("n") or match.group("fr")).lower()
+        years = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+        try:
+            day = ref.replace(year=ref.year - years)
+        except ValueError:  # 29 February
+            day = ref.replace(year=ref.year - years, day=28)
+        found.add(f"date:{day.isoformat()}")
+    return found
 #: Words naming the day before the day a sentence reports: "la veille", "a day earlier", "au lendemain
 #: de…" (the day after an event, which was the day before). Read only in the opening (title and lead),
 #: where the reported day is the news of the day — the weekday the sentence names ("published on
@@ -506,7 +529,7 @@ def _weekday_dates(folded: str, ref: date, calendar_starts: tuple[int, ...] = ()
     weekday that introduces a calendar date (one of ``calendar_starts`` begins within
     WEEKDAY_OF_DATE_GAP characters after it) is that date's and adds nothing; another weekday in the same
     sentence is a day of its own ("arrived on Wednesday, eight days after leaving on 17 June": both)."""
-    found = set()
+    found = _years_ago(folded, ref)
     if _YESTERDAY.search(folded):
         found.add(f"date:{(ref - timedelta(days=1)).isoformat()}")
     named: list[date] = []
