@@ -197,3 +197,16 @@ def test_an_anniversary_names_the_day_of_the_event_it_re_tells() -> None:
     assert dates("Two years ago to the day, the two leaders met.", published) == {"date:2023-06-19"}
     assert dates("Years ago the two leaders met.", published) == set()
     assert dates("A year ago today", datetime(2028, 2, 29)) == {"date:2027-02-28"}
+
+
+def test_a_date_without_its_year_takes_the_year_its_words_give() -> None:
+    """A re-telling's "signed on 19 June last year", read as the nearest 19 June, was six days before the
+    publication: a new event date, a re-telling called "developing". "Dernier"/"prochain" after a date and
+    "last year"/"l'an dernier" place it; without them the nearest such day stays the reading."""
+    published = datetime(2025, 6, 25)
+    assert dates("the treaty signed on 19 June last year", published) == {"date:2024-06-19"}
+    assert dates("le traité signé le 19 juin de l’an dernier", published) == {"date:2024-06-19"}
+    assert dates("le sommet du 30 juin dernier", published) == {"date:2024-06-30"}
+    assert dates("la visite prévue le 2 janvier prochain", published) == {"date:2026-01-02"}
+    assert dates("talks on 19 June", published) == {"date:2025-06-19"}
+    assert dates("talks on 28 December", published) == {"date:2024-12-28"}

@@ -458,6 +458,38 @@ def _infer_year(month: int, day: int, reference: date) -> int | None:
     return best[1] if best else None
 
 
+#: Words after a date without a year that place it ("19 June last year", "le 19 juin dernier", "le 2
+#: janvier prochain") or before it ("last June 19"): without them the nearest such day to the publication
+#: is taken — a re-telling's "signed on 19 June last year" read as six days ago, a new event date.
+_YEAR_AFTER = re.compile(
+    r"\W{0,3}(?P<word>last year|next year|this year|de l['’]an dernier|de l['’]annee derniere|"
+    r"l['’]an dernier|l['’]annee derniere|de l['’]an prochain|de l['’]annee prochaine|l['’]an prochain|"
+    r"l['’]annee prochaine|de cette annee|cette annee|derniere?|prochaine?)\b", re.IGNORECASE)
+_YEAR_BEFORE = re.compile(r"\b(?P<word>last|next|this)\s+$", re.IGNORECASE)
+
+
+def _relative_year(folded: str, match: re.Match[str], month: int, day: int, reference: date) -> int | None:
+    """The year of a date written without one: as its neighbouring words say, else the nearest."""
+    after = _YEAR_AFTER.match(folded, match.end())
+    before = _YEAR_BEFORE.search(folded, max(0, match.start() - 6), match.start())
+    word = (after or before).group("word").lower().replace("\u2019", "'") if after or before else ""
+    try:
+        this_year = date(reference.year, month, day)
+    except ValueError:
+        return _infer_year(month, day, reference)
+    if word.endswith(("last year", "an dernier", "annee derniere")):
+        return reference.year - 1
+    if word.endswith(("next year", "an prochain", "annee prochaine")):
+        return reference.year + 1
+    if word.endswith(("this year", "cette annee")):
+        return reference.year
+    if word in ("dernier", "derniere", "last"):
+        return reference.year if this_year <= reference else reference.year - 1
+    if word in ("prochain", "prochaine", "next"):
+        return reference.year if this_year >= reference else reference.year + 1
+    return _infer_year(month, day, reference)
+
+
 _WEEKDAYS = {
     "lundi": 0,
     "monday": 0,
@@ -569,7 +601,7 @@ def dates(sentence: str, reference: datetime | date | None, opening: bool = Fals
                 year = (
                     int(match.group("year"))
                     if match.group("year")
-                    else (_infer_year(month, day, ref) if ref else None)
+                    else (_relative_year(folded, match, month, day, ref) if ref else None)
                 )
                 if year is None:
                     continue
