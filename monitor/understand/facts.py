@@ -472,7 +472,8 @@ def _relative_year(folded: str, match: re.Match[str], month: int, day: int, refe
     """The year of a date written without one: as its neighbouring words say, else the nearest."""
     after = _YEAR_AFTER.match(folded, match.end())
     before = _YEAR_BEFORE.search(folded, max(0, match.start() - 6), match.start())
-    word = (after or before).group("word").lower().replace("\u2019", "'") if after or before else ""
+    found = after or before
+    word = found.group("word").lower().replace("\u2019", "'") if found else ""
     try:
         this_year = date(reference.year, month, day)
     except ValueError:
