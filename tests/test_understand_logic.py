@@ -210,3 +210,10 @@ def test_a_date_without_its_year_takes_the_year_its_words_give() -> None:
     assert dates("la visite prévue le 2 janvier prochain", published) == {"date:2026-01-02"}
     assert dates("talks on 19 June", published) == {"date:2025-06-19"}
     assert dates("talks on 28 December", published) == {"date:2024-12-28"}
+
+
+def test_the_day_before_yesterday_is_two_days_back() -> None:
+    published = datetime(2025, 6, 25)
+    assert dates("Il est arrivé avant-hier à Pyongyang.", published) == {"date:2025-06-23"}
+    assert dates("He arrived the day before yesterday.", published, True) == {"date:2025-06-23"}
+    assert dates("Il est arrivé hier.", published) == {"date:2025-06-24"}

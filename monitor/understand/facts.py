@@ -511,7 +511,8 @@ _WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 
 
 #: Words naming the day before the publication: "hier" and "yesterday", anywhere in the text.
-_YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
+_YESTERDAY = re.compile(r"(?<!avant-)(?<!before )\b(?:hier|yesterday)\b", re.IGNORECASE)
+_DAY_BEFORE_YESTERDAY = re.compile(r"\b(?:avant-hier|the day before yesterday)\b", re.IGNORECASE)
 #: "A year ago today", "two years ago to the day", "il y a un an jour pour jour", "un an, jour pour jour":
 #: an anniversary piece names the day of the event it re-tells, the publication's day N years back — the
 #: key that ties the re-telling to the story of that day (its seed a year earlier shares few other keys
@@ -545,7 +546,7 @@ def _years_ago(folded: str, ref: date) -> set[str]:
 #: after its original names the main event's own day; an off-topic item's "par rapport à la veille" (oil
 #: output) is never read (facts are extracted from relevant articles only).
 _DAY_BEFORE = re.compile(
-    r"\b(?:la veille|the day before|a day earlier|the previous day|au lendemain d(?:e|u|es)|the day after)\b",
+    r"\b(?:la veille|the day before(?! yesterday)|a day earlier|the previous day|au lendemain d(?:e|u|es)|the day after)\b",
     re.IGNORECASE)
 
 
@@ -565,6 +566,8 @@ def _weekday_dates(folded: str, ref: date, calendar_starts: tuple[int, ...] = ()
     found = _years_ago(folded, ref)
     if _YESTERDAY.search(folded):
         found.add(f"date:{(ref - timedelta(days=1)).isoformat()}")
+    if _DAY_BEFORE_YESTERDAY.search(folded):
+        found.add(f"date:{(ref - timedelta(days=2)).isoformat()}")
     named: list[date] = []
     for match in _WEEKDAY.finditer(folded):
         if any(0 <= start - match.end() <= WEEKDAY_OF_DATE_GAP for start in calendar_starts):
