@@ -546,7 +546,8 @@ def _years_ago(folded: str, ref: date) -> set[str]:
 #: after its original names the main event's own day; an off-topic item's "par rapport à la veille" (oil
 #: output) is never read (facts are extracted from relevant articles only).
 _DAY_BEFORE = re.compile(
-    r"\b(?:la veille|the day before(?! yesterday)|a day earlier|the previous day|au lendemain d(?:e|u|es)|the day after)\b",
+    r"\b(?:la veille|the day before(?! yesterday)|a day earlier|the previous day|au lendemain d(?:e|u|es)"
+    r"|the day after)\b",
     re.IGNORECASE)
 
 
