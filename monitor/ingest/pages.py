@@ -6,14 +6,15 @@ also parse the changed feeds. Each page is handed to a worker as
 soon as it arrives, so fetching and extracting overlap; results stream back to the caller's thread,
 which stores them in batches.
 
-Where the extraction bench stands (2 shared cores, 2026-12-02): on pages of a real page's weight (104 kB,
-744 elements, like the shared corpus's median of 112 kB and 735) the run extracts 1.69–1.73× as many
-pages per second as a bare ``trafilatura.extract`` loop, with 1.0–1.1× its CPU: per page the workers
-spend ~7.7 ms (fast mode 6.5, the page's meta tags in one pass, zlib level 1, hash), this process ~1.3 ms
-(HTTP, handing pages over, storing; the page-or-feed check counts words only up to its threshold), and
-two processes extracting in parallel measured 1.67–1.82× one — the goal sits at that ceiling. On 8 kB
-pages (~2 ms to extract) the fixed costs (start-up, each worker importing trafilatura, the HTTP client,
-pickling, storing) weigh as much as the extraction and the run is ~1× the loop (README "Benchmarks").
+Where the extraction bench stands (2 shared cores, 2026-12-03): on pages of a real page's weight (104 kB,
+744 elements, like the shared corpus's median of 112 kB and 735) the run extracts 1.69–1.86× as many
+pages per second as a bare ``trafilatura.extract`` loop (three full runs), with about its CPU: per page
+the workers spend ~6.7 ms (fast mode with lxml's C-level element lookup ~5.3, the page's meta tags in one
+pass, zlib level 1 0.4, hash 0.2), this process ~1.2 ms (start-up, HTTP, handing pages over, storing; the
+page-or-feed check counts words only up to its threshold), and two processes extracting in parallel
+measured 1.67–1.92× one — the goal sits at that ceiling. On 8 kB pages (~2 ms to extract) the fixed costs
+(start-up, each worker importing trafilatura, the HTTP client, pickling, storing) weigh as much as the
+extraction and the run is ~1× the loop (README "Benchmarks").
 """
 
 from __future__ import annotations
