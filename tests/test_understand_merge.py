@@ -72,8 +72,8 @@ def test_a_weak_second_match_and_a_second_seed_tie_nothing() -> None:
     assert stays.story_id == "s-seed-b"  # a seed's story stays whatever its age
 
 
-def _store(monitor: Monitor, stories_wanted: set[str]) -> list[dict]:
-    rows = [json.loads(line) for line in (PROJECT_DIR / "bench" / "eval" / "devset.jsonl").read_text(
+def _store(monitor: Monitor, stories_wanted: set[str], labelled: str = "devset.jsonl") -> list[dict]:
+    rows = [json.loads(line) for line in (PROJECT_DIR / "bench" / "eval" / labelled).read_text(
         encoding="utf-8").splitlines() if line.strip()]
     chosen = [r for r in rows if r.get("story") in stories_wanted]
     for row in chosen:
@@ -112,3 +112,55 @@ def test_the_troop_deployment_reports_end_in_one_story_after_a_report_ties_them(
     for gone, row in merged.items():
         assert row is not None and row.members == 0 and not keys_left[gone]
     assert survivor is not None and survivor.members == members  # its originals, the merged ones included
+
+
+WEEK = timedelta(days=7)
+
+
+def test_a_report_and_its_translation_left_apart_merge_into_the_event_they_share_most_with() -> None:
+    """Each report's own decision fell short of the join score, but the two stories as wholes are as close
+    as a join: the report's story (two members: it and its translation) merges into the event's story."""
+    weights = _weights()
+    event = _story("s-event", DAY, EVENT, EVENT | {"fig:3000"}, EVENT, EVENT | {"austin"}, EVENT)
+    report = {"nis", "austin", "date:2024-10-23", "name:new-speaker"}
+    pair = _story("s-pair", DAY + timedelta(days=2), report, report)
+    cosine, _ = stories.story_similarity(pair, event, weights)
+    assert stories.JOIN_SCORE <= cosine < stories.MERGE_SCORE
+    assert stories.same_event(pair, [event], weights) == "s-event"
+    # the same closeness between two stories of several reports each is not enough: MERGE_SCORE
+    several = _story("s-several", DAY + timedelta(days=2), report, report, report)
+    assert stories.JOIN_SCORE <= stories.story_similarity(several, event, weights)[0] < stories.MERGE_SCORE
+    assert stories.same_event(several, [event], weights) is None
+
+
+def test_themes_distant_stories_and_two_seeds_stories_are_never_merged_as_one_event() -> None:
+    weights = _weights()
+    event = _story("s-event", DAY, EVENT, EVENT)
+    twin = _story("s-twin", DAY + timedelta(days=1), EVENT)
+    assert stories.same_event(twin, [event], weights) == "s-event"
+    late = _story("s-late", DAY + 2 * WEEK, EVENT)  # two weeks after the event's last report
+    assert stories.same_event(late, [event], weights) is None
+    theme = _story("s-theme", DAY - 8 * WEEK, EVENT, EVENT)
+    theme.add(ArticleFeatures("s-theme-late", DAY, False, frozenset(EVENT | ACTORS)))
+    assert stories.same_event(twin, [theme], weights) is None  # eight weeks of reports: a theme
+    seed_a = _story("s-seed-a", DAY, EVENT, seed=True)
+    seed_b = _story("s-seed-b", DAY, EVENT, seed=True)
+    assert stories.same_event(seed_a, [seed_b], weights) is None
+
+
+def test_the_satellite_launchs_reports_end_in_one_story(make_config: Callable[..., Config]) -> None:
+    """Second labelled set, November 2023: the UN Security Council meeting on the satellite launch and its
+    French translation, then the trilateral sanctions, founded stories of their own beside the launch's;
+    as wholes they are one event with it and merge into it (the launch's story, the oldest, stays)."""
+    with Monitor(make_config(), clock=lambda: datetime(2024, 1, 1)) as monitor:
+        monitor.ensure_schema()
+        monitor.load_seeds(PROJECT_DIR / "seeds")
+        rows = _store(monitor, {"satellite-nov2023"}, "set2/satellite.jsonl")
+        summary = monitor.analyze()
+        with monitor.db.session(read_only=True) as session:
+            story_of = dict(session.execute(select(StoryArticle.article_id, StoryArticle.story_id)).all())
+    assert summary.merged, "no stories merged"
+    launch = story_of[url_article_id("https://news.example/sat-launch-en")]
+    together = {r["id"] for r in rows
+                if story_of.get(url_article_id(f"https://news.example/{r['id']}")) == launch}
+    assert {"sat-unsc-fr", "sat-sanctions-en"} <= together

@@ -171,6 +171,9 @@ class Snapshot:
     def candidates(self, article: ArticleFeatures) -> list[StoryProfile]:
         return stories.candidates(article, self.postings, self.profiles, self.weights)
 
+    def story_candidates(self, story: StoryProfile) -> list[StoryProfile]:
+        return stories.candidates(story, self.postings, self.profiles, self.weights)
+
     def join(self, profile: StoryProfile, article: ArticleFeatures) -> None:
         self.profiles[profile.story_id] = profile
         profile.add(article, self.weights)
@@ -462,6 +465,24 @@ class _Batch:
             log.debug("%s ties %s to %s: merged", row.id, gone, story_id)
         return story_id
 
+    def merge_events(self) -> None:
+        """Merge the stories this batch touched with the story each is one event with, if any
+        (``stories.same_event``), until none is left (a merged story is looked at again)."""
+        pending = list(self.plan.touched_stories)
+        while pending:
+            profile = self.snapshot.profiles.get(pending.pop())
+            if profile is None or not stories.may_be_one_event(profile):  # merged away, or a theme
+                continue
+            others = self.snapshot.story_candidates(profile)
+            other = stories.same_event(profile, others, self.snapshot.weights)
+            if other is None:
+                continue
+            gone, stays = self.snapshot.merge(profile.story_id, other)
+            self.plan.merges.append((gone, stays))
+            self.summary.merged[gone] = stays
+            log.debug("stories %s and %s are one event: merged", gone, stays)
+            pending.append(stays)
+
     def _facts(self, j: _Judged, facts: ArticleFacts) -> None:
         row = j.row
         for key, found in facts.found.items():
@@ -566,6 +587,7 @@ def _batch(
     batch = _Batch(topic, now, snapshot, copies, summary)
     for j in judged:
         batch.article(j)
+    batch.merge_events()
     return batch.plan
 
 

@@ -314,14 +314,14 @@ def similarity(
 
 
 def candidates(
-    article: ArticleFeatures,
+    article: ArticleFeatures | StoryProfile,
     postings: Mapping[str, set[str]],
     profiles: Mapping[str, StoryProfile],
     weight: KeyWeights,
 ) -> list[StoryProfile]:
-    """The MAX_CANDIDATES stories sharing the most with ``article`` through keys that say something
-    (weight ≥ MIN_CANDIDATE_KEY_WEIGHT): the dot product with each story's centroid accumulated over the
-    postings, divided by the story's norm (the cosine up to the article's own norm)."""
+    """The MAX_CANDIDATES stories sharing the most with ``article`` (or a story) through keys that say
+    something (weight ≥ MIN_CANDIDATE_KEY_WEIGHT): the dot product with each story's centroid accumulated
+    over the postings, divided by the story's norm (the cosine up to the article's own norm)."""
     dot: dict[str, float] = {}
     for key in article.keys:
         w = weight(key)
@@ -445,6 +445,68 @@ def survivor(a: StoryProfile, b: StoryProfile) -> tuple[StoryProfile, StoryProfi
     (its id is what earlier digests and links show)."""
     first = min((a, b), key=lambda p: (not p.has_seed, p.first, p.story_id))
     return (first, b) if first is a else (first, a)
+
+
+#: A story whose reports span more than this is a theme (a seed's story holding its anniversary a year
+#: on, a deployment reported over months), not one event: its centroid resembles many stories, so it is
+#: never merged by ``same_event`` (it still merges through a report that ties it, ``ties``). The
+#: half-life of the time decay: past it a story's pull on a new report has halved.
+EVENT_SPAN_DAYS = HALF_LIFE_DAYS
+
+
+#: A story of at most this many original members is one report (with its translation or a copy): it
+#: merges at the join score, as the report would have joined. Two stories of several reports each, kept
+#: apart report by report, merge only at MERGE_SCORE — the bar of a report that ties two stories (seen:
+#: the UN panel veto's story, grown to nine reports, and Naryshkin's visit of the same week, eight
+#: reports, at 0.23).
+REPORT_MEMBERS = 2
+
+
+def story_similarity(a: StoryProfile, b: StoryProfile, weight: KeyWeights) -> tuple[float, float]:
+    """(cosine of the two stories' centroids, shared evidence in nats)."""
+    a_norm, b_norm = a.norm(weight), b.norm(weight)
+    if not a_norm or not b_norm:
+        return 0.0, 0.0
+    small, large = (a, b) if len(a.keys) <= len(b.keys) else (b, a)
+    shared = [k for k in small.keys if k in large.keys]
+    dot = sum(weight(k) ** 2 * a.keys[k] * b.keys[k] for k in shared) / (a.members * b.members)
+    return dot / (a_norm * b_norm), sum(weight(k) for k in shared)
+
+
+def _span_days(story: StoryProfile) -> float:
+    return (story.last - story.first).total_seconds() / 86400
+
+
+def may_be_one_event(story: StoryProfile) -> bool:
+    """Whether ``same_event`` can merge ``story`` at all (worth finding its candidates)."""
+    return story.members > 0 and _span_days(story) <= EVENT_SPAN_DAYS
+
+
+def same_event(story: StoryProfile, others: Iterable[StoryProfile], weight: KeyWeights) -> str | None:
+    """The story among ``others`` that ``story`` is one event with, or None.
+
+    Two stories of one event are left apart when each report's decision fell short of the join score,
+    while the stories as wholes — a report and its translation, a sub-event's reports — are as close as
+    a join: the UN monitors' Kharkiv finding and the reactions to it, the satellite launch's first reports
+    in two languages. They merge when their centroids' cosine reaches JOIN_SCORE (MERGE_SCORE when both
+    hold more than REPORT_MEMBERS reports) with a join's evidence, neither spans more than
+    EVENT_SPAN_DAYS, their spans are within GRACE_DAYS of each other, and they are not two seeds'
+    stories. The closest such story is chosen."""
+    if not may_be_one_event(story):
+        return None
+    best: tuple[float, str] | None = None
+    for other in others:
+        seeds = story.has_seed and other.has_seed  # seeds' stories never merge
+        if other.story_id == story.story_id or seeds or not may_be_one_event(other):
+            continue
+        gap = max((other.first - story.last).total_seconds(), (story.first - other.last).total_seconds(), 0)
+        if gap / 86400 > GRACE_DAYS:
+            continue
+        cosine, evidence = story_similarity(story, other, weight)
+        bar = JOIN_SCORE if min(story.members, other.members) <= REPORT_MEMBERS else MERGE_SCORE
+        if cosine >= bar and evidence >= weight.min_evidence() and (best is None or cosine > best[0]):
+            best = (cosine, other.story_id)
+    return best[1] if best else None
 
 
 def story_id_for(founder_article_id: str) -> str:
