@@ -12,6 +12,8 @@ Each batch is one transaction: read once, decide, write once.
     5. story     stories.decide against the story profiles of the horizon (a snapshot held in memory for
                  the run: key → stories postings, per-story key counts, IDF weights), updated as articles
                  join, then written back as increments (story_keys, stories.members, entities.df)
+    6. events    the stories the batch touched, merged with the story each is one event with
+                 (stories.same_event; a report that ties two stories merges them at step 5)
     write        storage.write: bulk updates and idempotent upserts
 
 A copy takes its original's relevance and story and is never analysed further. The snapshot is bounded
