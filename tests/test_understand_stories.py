@@ -159,6 +159,9 @@ def test_a_range_of_days_names_both_days_and_its_first_day_is_no_figure() -> Non
     assert dates("a visit running from 11 to 13 July, KCNA said", published) == both
     assert dates("pour une visite du 11 au 13 juillet", published) == both
     assert dates("talks on July 11-13 in Wonsan", published) == both
+    # "entre le 11 et le 13 juillet" (the troop transfers' dates in the French report of the NIS finding)
+    assert dates("des transferts entre le 11 et le 13 juillet", published) == both
+    assert figures("des transferts entre le 11 et le 13 juillet", "fr") == set()
     assert figures("a visit running from 11 to 13 July with 1,500 guests", "en") == {"fig:1500"}
     assert dates("on the 17th of June, Shoigu said", published) == {"date:2025-06-17"}
 

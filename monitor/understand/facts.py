@@ -425,7 +425,7 @@ _MONTH_DAY = re.compile(
 #: A range of days in one month ("du 11 au 13 juillet", "11-13 July", "July 11 to 13", "11 and 12 July"):
 #: both ends are dates of the event — a visit "from 11 to 13 July" began on the 11th, which a later report
 #: calls "Friday" — and the first end is no figure.
-_RANGE_JOIN = r"\s*(?:-|–|to|au|and|et)\s*"
+_RANGE_JOIN = r"\s*(?:-|–|to|au|and|et(?:\s+le)?)\s*"
 _DAY_RANGE = re.compile(
     rf"\b(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?{_RANGE_JOIN}(?P<end>\d{{1,2}})(?:er|st|nd|rd|th)?\s+"
     rf"(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>\d{{4}}))?\b",
