@@ -8,7 +8,7 @@ which stores them in batches.
 
 Where the extraction bench stands (2 shared cores, 2026-12-03): on pages of a real page's weight (104 kB,
 744 elements, like the shared corpus's median of 112 kB and 735) the run extracts 1.69–1.86× as many
-pages per second as a bare ``trafilatura.extract`` loop (five full runs), with about its CPU: per page
+pages per second as a bare ``trafilatura.extract`` loop (six full runs), with about its CPU: per page
 the workers spend ~6.7 ms (fast mode with lxml's C-level element lookup ~5.3, the page's meta tags in one
 pass, zlib level 1 0.4, hash 0.2), this process ~1.2 ms (start-up, HTTP, handing pages over, storing; the
 page-or-feed check counts words only up to its threshold), and two processes extracting in parallel
