@@ -33,6 +33,16 @@ def _names(text: str, lang: str = "en") -> list[str]:
     return [f.name for f in extract(TOPIC, doc, lang, DAY).found.values() if f.key.startswith("name:")]
 
 
+def _found_keys(text: str, lang: str) -> set[str]:
+    """Every key ``extract`` finds in ``text``."""
+    return set(extract(TOPIC, build_document("", text, TOPIC.lead_sentences), lang, DAY).found)
+
+
+def _name_keys(text: str, lang: str) -> set[str]:
+    """The unknown names' keys in ``text``."""
+    return {k for k in _found_keys(text, lang) if k.startswith("name:")}
+
+
 def _story(sid: str, *members: ArticleFeatures) -> StoryProfile:
     profile = StoryProfile(sid, members[0].at, members[0].at)
     for m in members:
@@ -167,12 +177,8 @@ def test_a_range_of_days_names_both_days_and_its_first_day_is_no_figure() -> Non
 
 
 def test_transliterated_names_key_the_same_in_french_and_english() -> None:
-    def keys(text: str, lang: str) -> set[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:")}
-
-    en = keys("Kremlin aide Yuri Ushakov said the talks went well.", "en")
-    fr = keys(
+    en = _name_keys("Kremlin aide Yuri Ushakov said the talks went well.", "en")
+    fr = _name_keys(
         "Le conseiller du Kremlin Iouri Ouchakov a déclaré que les entretiens s'étaient bien passés.", "fr"
     )
     assert en and en == fr
@@ -180,8 +186,7 @@ def test_transliterated_names_key_the_same_in_french_and_english() -> None:
 
 def test_a_spelling_the_gazetteer_lacks_is_still_its_entity_but_a_common_word_is_not() -> None:
     def keys(text: str) -> set[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return set(extract(TOPIC, doc, "fr", DAY).found)
+        return _found_keys(text, "fr")
 
     # Neither "Tchoe Son-hui" (the French transcription) nor "Sergei Shoygu" is an alias in the topic file.
     assert "choe-son-hui" in keys("La ministre Tchoe Son-hui a rencontré Sergei Shoygu à Moscou.")
@@ -347,22 +352,17 @@ def test_a_title_before_a_name_is_cut_off_so_both_languages_name_the_same_person
     Mikhail Degtyarev") named nobody — a title inside the capitalised run dropped the whole run — while its
     French translation ("le ministre des Sports, Mikhaïl Degtiarev") named him, so the two versions and the
     next report of the same trip shared no name."""
-
-    def keys(text: str, lang: str) -> set[str]:
-        doc = build_document("", text, TOPIC.lead_sentences)
-        return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:")}
-
     visit = "Russia's Sports Minister Mikhail Degtyarev is visiting North Korea."
     assert _names(visit) == ["Mikhail Degtyarev"]
-    english = keys(visit, "en")
-    french = keys("Le ministre russe des Sports, Mikhaïl Degtiarev, est arrivé à Pyongyang.", "fr")
+    english = _name_keys(visit, "en")
+    french = _name_keys("Le ministre russe des Sports, Mikhaïl Degtiarev, est arrivé à Pyongyang.", "fr")
     assert english == french and len(english) == 1
     assert _names("Security Council Secretary Ivan Petrovsky arrived.") == ["Ivan Petrovsky"]
 
 
 def _keys(text: str, lang: str) -> set[str]:
-    doc = build_document("", text, TOPIC.lead_sentences)
-    return {k for k in extract(TOPIC, doc, lang, DAY).found if k.startswith("name:") or k in TOPIC.entities}
+    """The names' and gazetteer entities' keys in ``text``."""
+    return {k for k in _found_keys(text, lang) if k.startswith("name:") or k in TOPIC.entities}
 
 
 def test_a_person_or_institution_keys_alike_in_both_languages_and_either_name_order() -> None:

@@ -461,11 +461,16 @@ class _Batch:
         log.debug("%s (%s) → %s (%s)", row.id, row.url, profile.story_id, "; ".join(decision.reasons))
         story_id = profile.story_id
         for other in stories.ties(decision, self.snapshot.profiles):
-            gone, story_id = self.snapshot.merge(story_id, other)
-            self.plan.merges.append((gone, story_id))
-            self.summary.merged[gone] = story_id
-            log.debug("%s ties %s to %s: merged", row.id, gone, story_id)
+            story_id = self._merge(story_id, other, f"{row.id} ties them")
         return story_id
+
+    def _merge(self, a: str, b: str, why: str) -> str:
+        """Merge stories ``a`` and ``b`` in the snapshot and the plan; the id of the one that stays."""
+        gone, stays = self.snapshot.merge(a, b)
+        self.plan.merges.append((gone, stays))
+        self.summary.merged[gone] = stays
+        log.debug("%s merged into %s: %s", gone, stays, why)
+        return stays
 
     def merge_events(self) -> None:
         """Merge the stories this batch touched with the story each is one event with, if any
@@ -479,11 +484,7 @@ class _Batch:
             other = stories.same_event(profile, others, self.snapshot.weights)
             if other is None:
                 continue
-            gone, stays = self.snapshot.merge(profile.story_id, other)
-            self.plan.merges.append((gone, stays))
-            self.summary.merged[gone] = stays
-            log.debug("stories %s and %s are one event: merged", gone, stays)
-            pending.append(stays)
+            pending.append(self._merge(profile.story_id, other, "one event"))
 
     def _facts(self, j: _Judged, facts: ArticleFacts) -> None:
         row = j.row

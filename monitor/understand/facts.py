@@ -462,9 +462,9 @@ def _infer_year(month: int, day: int, reference: date) -> int | None:
 #: janvier prochain") or before it ("last June 19"): without them the nearest such day to the publication
 #: is taken — a re-telling's "signed on 19 June last year" read as six days ago, a new event date.
 _YEAR_AFTER = re.compile(
-    r"\W{0,3}(?P<word>last year|next year|this year|de l['’]an dernier|de l['’]annee derniere|"
-    r"l['’]an dernier|l['’]annee derniere|de l['’]an prochain|de l['’]annee prochaine|l['’]an prochain|"
-    r"l['’]annee prochaine|de cette annee|cette annee|derniere?|prochaine?)\b", re.IGNORECASE)
+    r"\W{0,3}(?P<word>(?:last|next|this) year"
+    r"|(?:de )?l['’](?:an dernier|annee derniere|an prochain|annee prochaine)"
+    r"|(?:de )?cette annee|derniere?|prochaine?)\b", re.IGNORECASE)
 _YEAR_BEFORE = re.compile(r"\b(?P<word>last|next|this)\s+$", re.IGNORECASE)
 
 
@@ -513,29 +513,6 @@ _WEEKDAY = re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 #: Words naming the day before the publication: "hier" and "yesterday", anywhere in the text.
 _YESTERDAY = re.compile(r"(?<!avant-)(?<!before )\b(?:hier|yesterday)\b", re.IGNORECASE)
 _DAY_BEFORE_YESTERDAY = re.compile(r"\b(?:avant-hier|the day before yesterday)\b", re.IGNORECASE)
-#: "A year ago today", "two years ago to the day", "il y a un an jour pour jour", "un an, jour pour jour":
-#: an anniversary piece names the day of the event it re-tells, the publication's day N years back — the
-#: key that ties the re-telling to the story of that day (its seed a year earlier shares few other keys
-#: with it). Read anywhere: the words are counted from the publication whatever sentence holds them.
-_NUMBER_WORDS = {"a": 1, "one": 1, "un": 1, "two": 2, "deux": 2, "three": 3, "trois": 3, "four": 4,
-                 "quatre": 4, "five": 5, "cinq": 5, "ten": 10, "dix": 10}
-_YEARS_AGO = re.compile(
-    r"\b(?P<n>a|one|two|three|four|five|ten|\d{1,2}) years? ago,? (?:today|to the day)\b"
-    r"|\b(?P<fr>un|deux|trois|quatre|cinq|dix|\d{1,2}) ans?,? jour pour jour\b",
-    re.IGNORECASE)
-
-
-def _years_ago(folded: str, ref: date) -> set[str]:
-    found = set()
-    for match in _YEARS_AGO.finditer(folded):
-        word = (match.group("n") or match.group("fr")).lower()
-        years = int(word) if word.isdigit() else _NUMBER_WORDS[word]
-        try:
-            day = ref.replace(year=ref.year - years)
-        except ValueError:  # 29 February
-            day = ref.replace(year=ref.year - years, day=28)
-        found.add(f"date:{day.isoformat()}")
-    return found
 #: Words naming the day before the day a sentence reports: "la veille", "a day earlier", "au lendemain
 #: de…" (the day after an event, which was the day before). Read only in the opening (title and lead),
 #: where the reported day is the news of the day — the weekday the sentence names ("published on
@@ -549,6 +526,31 @@ _DAY_BEFORE = re.compile(
     r"\b(?:la veille|the day before(?! yesterday)|a day earlier|the previous day|au lendemain d(?:e|u|es)"
     r"|the day after)\b",
     re.IGNORECASE)
+
+#: "A year ago today", "two years ago to the day", "il y a un an jour pour jour", "un an, jour pour jour":
+#: an anniversary piece names the day of the event it re-tells, the publication's day N years back — the
+#: key that ties the re-telling to the story of that day (its seed a year earlier shares few other keys
+#: with it). Read anywhere: the words are counted from the publication whatever sentence holds them.
+_NUMBER_WORDS = {"a": 1, "one": 1, "un": 1, "two": 2, "deux": 2, "three": 3, "trois": 3, "four": 4,
+                 "quatre": 4, "five": 5, "cinq": 5, "ten": 10, "dix": 10}
+_YEARS_AGO = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five|ten|\d{1,2}) years? ago,? (?:today|to the day)\b"
+    r"|\b(?P<fr>un|deux|trois|quatre|cinq|dix|\d{1,2}) ans?,? jour pour jour\b",
+    re.IGNORECASE)
+
+
+def _years_ago(folded: str, ref: date) -> set[str]:
+    """The dates ``_YEARS_AGO`` names in ``folded``, counted back from ``ref``."""
+    found = set()
+    for match in _YEARS_AGO.finditer(folded):
+        word = (match.group("n") or match.group("fr")).lower()
+        years = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+        try:
+            day = ref.replace(year=ref.year - years)
+        except ValueError:  # 29 February
+            day = ref.replace(year=ref.year - years, day=28)
+        found.add(f"date:{day.isoformat()}")
+    return found
 
 
 #: Characters between a weekday and the calendar date it names ("Tuesday, 17 June", "mardi 17 juin",
