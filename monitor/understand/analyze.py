@@ -52,7 +52,7 @@ from ..store.models import (
 from ..workers import worker_pool
 from . import dedupe, storage, stories
 from .document import LEAD, TITLE, Document, build_document
-from .entities import ArticleFacts, extract
+from .entities import ArticleFacts, date_the_undated, extract
 from .relevance import judge, names_no_side
 from .storage import Plan, Stored, pending_count, when  # noqa: F401 - re-exported
 from .stories import ArticleFeatures, KeyWeights, StoryProfile
@@ -247,6 +247,8 @@ def _judge(topic: Topic, row: _Row) -> _Judged:
     # no side (most of a general feed) cannot be such a copy and costs nothing.
     sig = dedupe.signature(row.text) if relevant or unnamed is None else None
     facts = extract(topic, doc, row.lang, row.published_at) if relevant else None
+    if facts is not None and row.is_baseline:
+        date_the_undated(facts, row.published_at)
     return _Judged(
         row=row,
         at=when(row),
