@@ -12,9 +12,9 @@ Each batch is one transaction: read once, decide, write once.
     5. story     stories.decide against the story profiles of the horizon (a snapshot held in memory for
                  the run: key → stories postings, per-story key counts, IDF weights), updated as articles
                  join, then written back as increments (story_keys, stories.members, entities.df)
-    6. events    the stories touched, merged with the story each is one event with (stories.same_event;
-                 a report that ties two stories merges them at step 5): at each new day of the batch for
-                 the stories touched since, and at its end for every story it touched
+    6. events    the stories touched, merged with the story each is one event with (stories.same_event):
+                 at each new day of the batch for the stories touched since, and at its end for every
+                 story it touched
     write        storage.write: bulk updates and idempotent upserts
 
 A copy takes its original's relevance and story and is never analysed further. The snapshot is bounded
@@ -471,10 +471,7 @@ class _Batch:
         self.summary.story_ids.add(profile.story_id)
         self.summary.decisions[row.id] = decision
         log.debug("%s (%s) → %s (%s)", row.id, row.url, profile.story_id, "; ".join(decision.reasons))
-        story_id = profile.story_id
-        for other in stories.ties(decision, self.snapshot.profiles):
-            story_id = self._merge(story_id, other, f"{row.id} ties them")
-        return story_id
+        return profile.story_id
 
     def _merge(self, a: str, b: str, why: str) -> str:
         """Merge stories ``a`` and ``b`` in the snapshot and the plan; the id of the one that stays."""
