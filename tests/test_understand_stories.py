@@ -185,6 +185,24 @@ def test_background_numbers_are_not_event_figures() -> None:
     assert figures("près de 11 000 soldats", "fr") == {"fig:11000"}
 
 
+def test_a_bare_weekday_after_the_article_dated_that_weekday_is_that_day() -> None:
+    # A recap published on Wednesday 23 August 2023: it dates the letters "Tuesday 15 August", then says
+    # "On Tuesday" of the same day; read as Tuesday the 22nd, a day nobody named, it made the week of
+    # re-tellings "developing". A news report's bare "Tuesday" without such a date is still the latest.
+    published = datetime(2023, 8, 23, 6)
+    recap = ("The exchange, carried by KCNA on Tuesday 15 August, read differently.\n"
+             "On Tuesday the State Department said it remained deeply concerned.")
+    def days(text: str) -> set[str]:
+        found = extract(TOPIC, build_document("", text, TOPIC.lead_sentences), "en", published).found
+        return {k for k in found if k.startswith("date:")}
+
+    assert days(recap) == {"date:2023-08-15"}
+    assert days("On Tuesday the State Department said it remained deeply concerned.") == {"date:2023-08-22"}
+    # a date named more than two weeks back anchors nothing
+    assert days("KCNA carried it on Tuesday 1 August.\nOn Tuesday Seoul said so.") == {
+        "date:2023-08-01", "date:2023-08-22"}
+
+
 def test_a_range_of_days_names_both_days_and_its_first_day_is_no_figure() -> None:
     """Seen in the development set: a visit "from 11 to 13 July" knew only the 13th, so a later report's
     "Friday" (the 11th) was a new event date, and the 11 a figure."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from .document import BODY, Document
 from .facts import Token, dates, figures, fold
@@ -157,6 +157,7 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
     per_sentence: list[set[str]] = []
     found: dict[str, Found] = {}
     mentions: Counter[str] = Counter()
+    named: list[date] = []  # the days its sentences named so far: a later bare weekday may be one of them
     for sentence in doc.sentences:
         toks = list(sentence.toks)
         keys: set[str] = set()
@@ -173,7 +174,9 @@ def extract(topic: Topic, doc: Document, lang: str, published: datetime | None) 
             found.setdefault(name.key, name)
             keys.add(name.key)
             mentions[name.key] += 1
-        for key in figures(sentence.text, lang) | dates(sentence.text, published, sentence.zone != BODY):
+        on_days = dates(sentence.text, published, sentence.zone != BODY, named)
+        named.extend(date.fromisoformat(k[5:]) for k in on_days)
+        for key in figures(sentence.text, lang) | on_days:
             found.setdefault(
                 key, Found(key, key.split(":", 1)[1], DATE if key.startswith("date:") else FIGURE, False)
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -553,16 +554,24 @@ def _years_ago(folded: str, ref: date) -> set[str]:
     return found
 
 
+#: Days back within which a date the article named anchors a later bare weekday of the same day of the
+#: week: two weeks, the reach of "on Tuesday" in a weekly recap (a week on, "Tuesday" is ambiguous).
+ANCHOR_DAYS = 13
+
 #: Characters between a weekday and the calendar date it names ("Tuesday, 17 June", "mardi 17 juin",
 #: "Tuesday the 17th of June"): a weekday this close to a date is that date, not a day of its own.
 WEEKDAY_OF_DATE_GAP = 5
 
 
 def _weekday_dates(folded: str, ref: date, calendar_starts: tuple[int, ...] = (),
-                   opening: bool = False) -> set[str]:
+                   opening: bool = False, earlier: Collection[date] = ()) -> set[str]:
     """News names the days of the past week by weekday ("on Monday", "lundi"): the latest such day on or
-    before the publication date; "yesterday" ("hier") is the day before it, and in the ``opening`` "la
-    veille" and its kin (``_DAY_BEFORE``) the day before the sentence's weekday or the publication. A
+    before the publication date — unless the article named a day of that weekday by its date in the
+    fortnight before (``earlier``): a recap published on Wednesday 23 August that opened with "Tuesday
+    15 August" means that Tuesday by a later "on Tuesday", not the day before it (read as the 22nd, a day
+    the baseline never named, it made a week of re-tellings "developing"). "Yesterday" ("hier") is the
+    day before the publication, and in the ``opening`` "la veille" and its kin (``_DAY_BEFORE``) the day
+    before the sentence's weekday or the publication. A
     weekday that introduces a calendar date (one of ``calendar_starts`` begins within
     WEEKDAY_OF_DATE_GAP characters after it) is that date's and adds nothing; another weekday in the same
     sentence is a day of its own ("arrived on Wednesday, eight days after leaving on 17 June": both)."""
@@ -575,29 +584,33 @@ def _weekday_dates(folded: str, ref: date, calendar_starts: tuple[int, ...] = ()
     for match in _WEEKDAY.finditer(folded):
         if any(0 <= start - match.end() <= WEEKDAY_OF_DATE_GAP for start in calendar_starts):
             continue
-        back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
-        named.append(ref - timedelta(days=back))
+        weekday = _WEEKDAYS[match.group("weekday").lower()]
+        back = (ref.weekday() - weekday) % 7
+        anchored = [d for d in earlier if d.weekday() == weekday and 0 <= (ref - d).days <= ANCHOR_DAYS]
+        named.append(max(anchored) if anchored else ref - timedelta(days=back))
         found.add(f"date:{named[-1].isoformat()}")
     if opening and _DAY_BEFORE.search(folded):
         found.add(f"date:{((named[0] if named else ref) - timedelta(days=1)).isoformat()}")
     return found
 
 
-def dates(sentence: str, reference: datetime | date | None, opening: bool = False) -> set[str]:
+def dates(sentence: str, reference: datetime | date | None, opening: bool = False,
+          earlier: Collection[date] = ()) -> set[str]:
     """Keys of the calendar dates in ``sentence`` ("4 décembre", "Dec. 4" → "date:2024-12-04").
 
     A date without a year takes the year that puts it closest to ``reference`` (the publication date);
-    a weekday alone is the latest such day on or before it.
+    a weekday alone is the latest such day on or before it, or the day of that weekday the article named
+    by its date before (``earlier``: the dates of its previous sentences) in the last ANCHOR_DAYS.
     """
     ref = reference.date() if isinstance(reference, datetime) else reference
     folded = fold(sentence)
     if not _DIGIT.search(folded):  # a calendar date has its day in digits: only weekdays can be here
-        return _weekday_dates(folded, ref, (), opening) if ref else set()
+        return _weekday_dates(folded, ref, (), opening, earlier) if ref else set()
     found: set[str] = set()
     if ref:
         calendar = (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY)
         starts = tuple(m.start() for p in calendar for m in p.finditer(folded))
-        found |= _weekday_dates(folded, ref, starts, opening)
+        found |= _weekday_dates(folded, ref, starts, opening, earlier)
     for pattern in (_DAY_RANGE, _MONTH_RANGE, _DAY_MONTH, _MONTH_DAY):
         for match in pattern.finditer(folded):
             month = _MONTHS[match.group("month").lower()]
