@@ -140,16 +140,16 @@ def test_a_report_and_its_translation_left_apart_merge_into_the_event_they_share
     assert stories.same_event(several, [event], weights) is None
 
 
-def test_distant_stories_and_two_seeds_stories_are_never_merged_as_one_event() -> None:
+def test_themes_distant_stories_and_two_seeds_stories_are_never_merged_as_one_event() -> None:
     weights = _weights()
     event = _story("s-event", DAY, EVENT, EVENT)
     twin = _story("s-twin", DAY + timedelta(days=1), EVENT)
     assert stories.same_event(twin, [event], weights) == "s-event"
     late = _story("s-late", DAY + 2 * WEEK, EVENT)  # two weeks after the event's last report
     assert stories.same_event(late, [event], weights) is None
-    long = _story("s-long", DAY - 8 * WEEK, EVENT, EVENT)  # eight weeks of reports, the last one today
-    long.add(ArticleFeatures("s-long-late", DAY, False, frozenset(EVENT | ACTORS)))
-    assert stories.same_event(twin, [long], weights) == "s-long"  # a seed's follow-ups run for months
+    theme = _story("s-theme", DAY - 8 * WEEK, EVENT, EVENT)
+    theme.add(ArticleFeatures("s-theme-late", DAY, False, frozenset(EVENT | ACTORS)))
+    assert stories.same_event(twin, [theme], weights) is None  # eight weeks of reports: a theme
     seed_a = _story("s-seed-a", DAY, EVENT, seed=True)
     seed_b = _story("s-seed-b", DAY, EVENT, seed=True)
     assert stories.same_event(seed_a, [seed_b], weights) is None
@@ -210,13 +210,13 @@ def test_a_seed_that_names_no_date_takes_its_established_day_and_one_that_does_k
     assert {k for k in dated.found if k.startswith("date:")} == {"date:2023-09-12"}
 
 
-def test_a_story_split_off_a_seeds_summit_merges_into_it_though_it_later_spans_a_year(
+def test_a_story_split_off_a_seeds_summit_merges_though_the_summits_story_later_spans_a_year(
         make_config: Callable[..., Config]) -> None:
     """Development set, June 2024, analysed in one batch with the year that follows (a first run, a
     backlog): Seoul's protest to Russia's ambassador two days after the summit starts a story beside the
     summit's (it joins a same-day report, not the summit's story); the summit's story later holds the
-    anniversary re-telling a year on. The protest's story merges into the summit's: a story spanning
-    months is not kept out of merges as a "theme"."""
+    anniversary re-telling a year on. Merged only at the end of the batch, the summit's story spans a
+    year — a theme, never merged; merged as the days go by, the protest's story joins it."""
     with Monitor(make_config(), clock=lambda: datetime(2025, 7, 1)) as monitor:
         monitor.ensure_schema()
         monitor.load_seeds(PROJECT_DIR / "seeds")
