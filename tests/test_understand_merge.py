@@ -8,7 +8,6 @@ One report scoring high against two stories does not merge them on its own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -71,26 +70,16 @@ def test_the_older_story_stays_and_a_seeds_story_stays_whatever_its_age() -> Non
 def _store(monitor: Monitor, stories_wanted: set[str] | None, labelled: str = "devset.jsonl",
            until: datetime | None = None) -> list[dict]:
     """Save the labelled rows of ``stories_wanted`` (every row with None) published before ``until``."""
-    rows = _labelled(labelled)
-    chosen = [r for r in rows if (stories_wanted is None or r.get("story") in stories_wanted)
-              and (until is None or datetime.fromisoformat(r["published"]) < until)]
-    _save(monitor, chosen)
-    return chosen
-
-
-def _labelled(labelled: str) -> list[dict]:
-    return [json.loads(line) for line in (PROJECT_DIR / "bench" / "eval" / labelled).read_text(
-        encoding="utf-8").splitlines() if line.strip()]
-
-
-def _save(monitor: Monitor, chosen: list[dict]) -> None:
+    chosen = [r for r in load_set(PROJECT_DIR / "bench" / "eval" / labelled)
+              if (stories_wanted is None or r.get("story") in stories_wanted)
+              and (until is None or r["published"] < until)]
     for row in chosen:
-        published = datetime.fromisoformat(row["published"])
         url = f"https://news.example/{row['id']}"
         with monitor.db.session() as session:
             save_article(session, NewArticle(
                 id=url_article_id(url), url=url, title=row["title"], text=row["text"], source=row["source"],
-                lang=row["lang"], published_at=published), now=published)
+                lang=row["lang"], published_at=row["published"]), now=row["published"])
+    return chosen
 
 
 def test_the_troop_deployment_reports_end_in_one_story(

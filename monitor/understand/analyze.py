@@ -473,12 +473,13 @@ class _Batch:
         log.debug("%s (%s) → %s (%s)", row.id, row.url, profile.story_id, "; ".join(decision.reasons))
         return profile.story_id
 
-    def _merge(self, a: str, b: str, why: str) -> str:
-        """Merge stories ``a`` and ``b`` in the snapshot and the plan; the id of the one that stays."""
+    def _merge(self, a: str, b: str) -> str:
+        """Merge stories ``a`` and ``b`` (one event) in the snapshot and the plan; the id of the one that
+        stays."""
         gone, stays = self.snapshot.merge(a, b)
         self.plan.merges.append((gone, stays))
         self.summary.merged[gone] = stays
-        log.debug("%s merged into %s: %s", gone, stays, why)
+        log.debug("%s merged into %s: one event", gone, stays)
         return stays
 
     def merge_events(self, story_ids: Iterable[str] | None = None) -> None:
@@ -506,7 +507,7 @@ class _Batch:
             other = stories.same_event(profile, others, self.snapshot.weights)
             if other is None:
                 continue
-            pending.append(self._merge(profile.story_id, other, "one event"))
+            pending.append(self._merge(profile.story_id, other))
 
     def _facts(self, j: _Judged, facts: ArticleFacts) -> None:
         row = j.row

@@ -147,8 +147,9 @@ def date_the_undated(facts: ArticleFacts, day: datetime | None) -> None:
     sentence's: novelty reads the baseline's sentences, which name no date."""
     if day is None or any(found.kind == DATE for found in facts.found.values()):
         return
-    key = f"date:{day.date().isoformat()}"
-    facts.found[key] = Found(key, key.split(":", 1)[1], DATE, False)
+    named = day.date().isoformat()
+    key = f"date:{named}"
+    facts.found[key] = Found(key, named, DATE, False)
     facts.mentions[key] += 1
 
 
