@@ -14,7 +14,7 @@ tables added by later migrations that point at articles or stories are copied to
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, text
 
 #: Marks copied ids ("<id>~r3"): a character no generated or derived id contains.
 SUFFIX = "~r"
@@ -67,3 +67,17 @@ def replicate(engine: Engine, copies: int, shift_days: float) -> None:
                         f'SELECT {", ".join(exprs)} FROM "{table.name}" WHERE {base_only}'
                     )
                 )
+        if "examined_n" in meta.tables["stories"].columns:
+            _as_if_analysed_in_order(conn, copies)
+
+
+def _as_if_analysed_in_order(conn: Connection, copies: int) -> None:
+    """A story's ``examined_n`` is the store's N when it was last judged for a merge: a store analysed
+    over a year judged its k-th copy back in time when the copies older than it were already there."""
+    base = f"id NOT LIKE '%{SUFFIX}%'"
+    block = conn.execute(text(f"SELECT coalesce(sum(members), 0) FROM stories WHERE {base}"))
+    block_n = int(block.scalar() or 0)
+    for k in range(1, copies):
+        conn.execute(text(f"UPDATE stories SET examined_n = examined_n + {(copies - 1 - k) * block_n} "
+                          f"WHERE id LIKE '%{SUFFIX}{k}'"))
+    conn.execute(text(f"UPDATE stories SET examined_n = examined_n + {(copies - 1) * block_n} WHERE {base}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bench.eval.__main__ import DEVSET, load_set, run
@@ -268,13 +269,23 @@ def test_a_report_bridging_two_events_of_one_week_leaves_them_two_stories(
     assert not summary.merged
 
 
-def test_a_backlog_analysed_at_once_forms_the_stories_a_week_by_week_analysis_forms() -> None:
-    """The development set (two years of news) stored and analysed at once — a first run, a backlog —
-    forms exactly the stories that storing and analysing it a week at a time forms: stories merge as the
-    days of a batch go by. Merged only at each batch's end, the backlog's troop deployment stayed apart
-    from the prisoners' reports and the Kursk confirmation from Shoigu's visit, as they never are week by
-    week."""
-    rows = load_set(DEVSET)
+def _labelled(name: str) -> list[dict]:
+    if name == "devset":
+        return load_set(DEVSET)
+    folder = PROJECT_DIR / "bench" / "eval" / name
+    return [row for path in sorted(folder.glob("*.jsonl")) for row in load_set(path)]
+
+
+@pytest.mark.parametrize("name", ["devset", "set3", "set5"])
+def test_a_backlog_analysed_at_once_forms_the_stories_a_week_by_week_analysis_forms(name: str) -> None:
+    """A labelled set (months of news) stored and analysed at once — a first run, a backlog — forms
+    exactly the stories that storing and analysing it a week at a time forms. Two things make it so:
+    stories merge as the days of a batch go by (merged only at each batch's end, the development set's
+    troop deployment stayed apart from the prisoners' reports in one run, as it never is week by week);
+    and the stories of the last two weeks are judged again for a merge at each batch's end, with the
+    weights of then (without it, the third set's UN finding on the Kharkiv missile and Washington's
+    reaction merged in one run and stayed apart week by week: story F1 0.78 against 0.63)."""
+    rows = _labelled(name)
 
     def partition(pred: dict) -> set[frozenset[str]]:
         groups: dict[str, set[str]] = {}

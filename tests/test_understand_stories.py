@@ -159,6 +159,35 @@ def test_key_weights_come_from_document_frequency() -> None:
     assert weights.n == 1001 and weights.df["fig:1100"] == 3
 
 
+def test_a_storys_score_uses_the_weights_of_the_moment_however_the_store_grew_since_it_was_joined() -> None:
+    # A seed's story, scored once early, then left alone while a hundred other reports arrive: the
+    # length of its centroid was cached with the weights of its day, when every key weighed less. Kept,
+    # it made an article repeating the story's keys word for word score 2.2 against it, and every story
+    # of earlier days outscored the stories of the last (a backlog formed other stories than the same
+    # news analysed week by week).
+    from monitor.understand.analyze import Snapshot
+
+    snapshot = Snapshot(KeyWeights(common=ACTORS))
+    event = ACTORS | {"date:2024-05-03", "fig:500000", "name:matthew-miller", "us-state-department"}
+
+    def analysed(features: ArticleFeatures) -> stories.Decision:
+        decision = stories.decide(features, snapshot.candidates(features), snapshot.weights)
+        profile = snapshot.profiles.get(decision.story_id or "") or StoryProfile(
+            stories.story_id_for(features.article_id), features.at, features.at)
+        snapshot.join(profile, features)
+        return decision
+
+    analysed(_article("first", event, DAY, seed=True))
+    # another seed naming the same spokesman: scored against the first (never joined: seeds stay apart)
+    analysed(_article("second", ACTORS | {"us-state-department", "date:2024-05-10"}, DAY, seed=True))
+    for i in range(100):
+        analysed(_article(f"other-{i}", ACTORS | {f"date:2024-06-{i % 28 + 1:02d}", f"fig:{1000 + i}",
+                                                  f"name:speaker-{i}"}, DAY + timedelta(days=1)))
+    again = analysed(_article("again", event, DAY + timedelta(days=2)))
+    assert again.scored[0].cosine <= 1.0 + 1e-9
+    assert again.story_id == stories.story_id_for("first")
+
+
 def test_a_fresh_install_holding_only_the_seeds_finds_a_follow_ups_story() -> None:
     # Five seeds are the whole store: Kirby, KCNA and Shoigu are each named by three of them. Counted
     # alone, five articles made those keys weigh 0.41 (too little to bring a candidate) and the next

@@ -129,6 +129,9 @@ class Story(Base):
     #: Original (non-copy) members counted in ``story_keys``; whether one of them is a seed.
     members: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     has_seed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The store's N (relevant originals) when the story was last judged for a merge with the stories
+    #: around it; NULL: never (``understand.analyze.REEXAMINE_GROWTH``).
+    examined_n: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class StoryKey(Base):

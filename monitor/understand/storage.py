@@ -89,6 +89,7 @@ class Plan:
     members: list[dict[str, Any]] = field(default_factory=list)
     reroots: list[tuple[str, str]] = field(default_factory=list)  # (old root, new root)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (story merged, story it joined)
+    examined: dict[str, int] = field(default_factory=dict)  # story → N when judged for a merge
 
 
 def when(article: Any) -> datetime:
@@ -205,7 +206,8 @@ def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, Sto
     """Profiles of the stories whose span meets [lo, hi], and of every story holding a seed."""
     rows = session.execute(
         select(
-            Story.id, Story.first_published_at, Story.last_published_at, Story.members, Story.has_seed
+            Story.id, Story.first_published_at, Story.last_published_at, Story.members, Story.has_seed,
+            Story.examined_n,
         ).where(
             or_(
                 and_(Story.last_published_at >= lo, Story.first_published_at <= hi),
@@ -213,7 +215,10 @@ def load_profiles(session: Session, lo: datetime, hi: datetime) -> dict[str, Sto
             )
         )
     ).all()
-    profiles = {r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4])) for r in rows}
+    profiles = {
+        r[0]: StoryProfile(r[0], r[1] or lo, r[2] or lo, int(r[3] or 0), bool(r[4]), examined_n=r[5])
+        for r in rows
+    }
     keys_sql = "SELECT story_id, entity_key, articles FROM story_keys WHERE story_id IN ({})"
     for story_id, key, n in _driver_rows(session, keys_sql, list(profiles)):
         if key.startswith(LEAD_PREFIX):
@@ -335,6 +340,12 @@ def write(session: Session, plan: Plan) -> None:
         ])
     for gone, stays in plan.merges:
         merge_stories(session, gone, stays)
+    if plan.examined:
+        sid: Any = bindparam("sid")
+        session.connection().execute(
+            update(Story).where(Story.id == sid).values(examined_n=bindparam("n")),
+            [{"sid": s, "n": n} for s, n in plan.examined.items()],
+        )
 
 
 def _adding_key_counts(stmt: Any) -> Any:
