@@ -71,6 +71,12 @@ MAX_POSTINGS_SCANNED = 200
 #: Candidate stories scored in full per article: the best by cosine through the postings. A busy week
 #: holds a few dozen events; the bound keeps a crowded horizon (100,000 stored) from costing more.
 MAX_CANDIDATES = 40
+#: When a story looks for the stories it may be one event with, only the keys this share of its members
+#: carry bring candidates: a key one member of a hundred carries weighs a hundredth in its centroid, so
+#: it cannot make a centroid cosine of MERGE_SCORE, and such keys are most of a large story's thousands
+#: (the bench's 700-report story spent 0.2 s per candidate search scanning them). Stories under
+#: 1 / STORY_KEY_SHARE members use every key.
+STORY_KEY_SHARE = 0.02
 
 
 #: Story keys for the article's tags ("tag:troops"): what an event is about, in no language, so a follow-up
@@ -335,7 +341,11 @@ def candidates(
     something (weight ≥ MIN_CANDIDATE_KEY_WEIGHT): the dot product with each story's centroid accumulated
     over the postings, divided by the story's norm (the cosine up to the article's own norm)."""
     dot: dict[str, float] = {}
-    for key in article.keys:
+    keys: Iterable[str] = article.keys
+    if isinstance(article, StoryProfile) and article.members * STORY_KEY_SHARE > 1:
+        least = article.members * STORY_KEY_SHARE
+        keys = [k for k, n in article.keys.items() if n >= least]
+    for key in keys:
         w = weight(key)
         if key not in postings or w < MIN_CANDIDATE_KEY_WEIGHT or len(postings[key]) > MAX_POSTINGS_SCANNED:
             continue
