@@ -375,3 +375,21 @@ def test_a_copy_trimmed_of_what_named_russia_is_still_collapsed_under_its_origin
         assert copy.duplicate_of == "original" and copy.relevant
         assert "copy of original" in (copy.relevance_reason or "")
         assert set(session.scalars(select(ArticleBand.article_id).distinct())) == {"original"}
+
+
+def test_a_retrospective_years_after_a_seed_is_known_though_it_quotes_new_commentators() -> None:
+    """The fifth labelled set's feature two years after the Vostochny summit re-tells seed 001 and quotes
+    analysts and a sanction of the year before, none of them in the seed: it joins the seed's story on
+    the strong path (close to the seed's keys, far past the time decay), and such a re-telling is not
+    news — its week is "known", as its label says, not "developing" through the names it quotes."""
+    from bench.eval.__main__ import load_set, run, week_start
+
+    folder = PROJECT_DIR / "bench" / "eval" / "set5"
+    every = [r for path in sorted(folder.glob("*.jsonl")) for r in load_set(path)]
+    rows = [r for r in every if r["id"] == "u-s1-feature-en"]
+    assert rows and rows[0]["new_facts"] == []
+    pred = run(rows, direct=True)
+    week = week_start(rows[0]["published"])
+    story = pred["story"]["u-s1-feature-en"]
+    assert story == pred["seed_story"]["seed-001_ac24452422a1ed55"]
+    assert pred["status"][(week, story)] == "known"

@@ -164,6 +164,9 @@ class StoryArticle(Base):
     story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
     similarity: Mapped[float] = mapped_column(Float, default=0.0)
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: How it joined (``understand.stories.Decision.path``, "copy" for a copy of a member); NULL before
+    #: migration 0004. A "strong" member re-tells a seed's story months on and brings no new facts.
+    joined_by: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
 
 class ArticleTag(Base):

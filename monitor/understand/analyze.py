@@ -440,9 +440,8 @@ class _Batch:
         values["relevance_reason"] = f"copy of {original.id}; {j.reason}"
         self.summary.duplicates += 1
         if original.story_id is not None and values["relevant"]:
-            self.plan.members.append(
-                {"article_id": j.row.id, "story_id": original.story_id, "similarity": 1.0, "joined_at": j.at}
-            )
+            self.plan.members.append({"article_id": j.row.id, "story_id": original.story_id,
+                                      "similarity": 1.0, "joined_at": j.at, "joined_by": "copy"})
             profile = self.snapshot.profiles.get(original.story_id)
             if profile is not None:
                 profile.first, profile.last = min(profile.first, j.at), max(profile.last, j.at)
@@ -494,6 +493,7 @@ class _Batch:
                 "story_id": profile.story_id,
                 "similarity": decision.score,
                 "joined_at": j.at,
+                "joined_by": "founded" if decision.story_id is None else decision.path,
             }
         )
         self.summary.story_ids.add(profile.story_id)

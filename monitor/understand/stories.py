@@ -295,6 +295,9 @@ class Decision:
     reasons: tuple[str, ...]
     #: The best-scoring candidates (at most MAX_SCORED_KEPT), strongest first.
     scored: tuple[Scored, ...] = ()
+    #: How: "join" (the score), "strong" (a seed's story re-told months on), "leader", "follow-up", or
+    #: "new" (the article founds a story).
+    path: str = "new"
 
 
 #: Candidates kept in a Decision for its reasons and for measuring margins.
@@ -397,6 +400,7 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
             f"evidence {chosen.evidence:.1f} nats: {', '.join(shared[:5])}",
         ),
         kept,
+        path,
     )
 
 
@@ -432,6 +436,7 @@ def _follow_up(
         score,
         (f"follow-up: opening names {names}, story began ≤ {FOLLOW_UP_DAYS} days before",),
         kept,
+        "follow-up",
     )
 
 
