@@ -5,7 +5,9 @@
                 gazetteer people/organisations (through their aliases, so in any language) or unknown
                 names (transliteration-folded) that the whole baseline story never named, in sentences
                 unlike every baseline sentence
-    known       every window sentence re-tells, republishes or translates baseline content
+    known       every window sentence re-tells, republishes or translates baseline content (an article
+                that joined a seed's story on the strong path, months on, is a re-telling whole: its
+                sentences are not judged, ``window.RETELLING``)
 
 Each window sentence is judged against the whole baseline story (every sentence of every baseline
 article, seeds included), not against one article: a re-telling that mixes facts from the seed and from
