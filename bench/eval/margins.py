@@ -1,7 +1,8 @@
 """``python -m bench.eval.margins``: how close the story decisions on the labelled set are to the thresholds.
 
-Analyses the set (stored directly) and, for every relevant original article, prints the score of the
-story it joined or the nearest one it did not, against JOIN_SCORE / STRONG_SCORE / MIN_EVIDENCE_SHARE, marking
+Analyses the set (stored directly) and, for every relevant original article, prints how it
+joined (join, strong, leader, follow-up) or that it founded a story, the score of the story it joined or
+the nearest one it did not, against JOIN_SCORE / STRONG_SCORE / MIN_EVIDENCE_SHARE, marking
 decisions that disagree with the labels. The numbers behind the README's "Stories" margins.
 """
 
@@ -72,7 +73,7 @@ def run(path: str | None = None) -> list[str]:
         fmt = lambda s: f"cos {s.cosine:.2f}×{s.decay:.2f}={s.score:.2f} ev {s.evidence:.1f}"  # noqa: E731
         lines.append(
             f"{'  ' if ok else '✗ '}{back.get(a, a)[:28]:<28} {want:<14} "
-            f"{'joined' if d.story_id else 'founded':<8} "
+            f"{(d.path if d.story_id else 'founded'):<9} "
             f"right[{fmt(right[0]) if right else '-'}] wrong[{fmt(wrong[0]) if wrong else '-'}]"
         )
     return lines
