@@ -403,6 +403,9 @@ def test_regions_eras_and_cited_outlets_are_not_names_of_the_event() -> None:
     assert _names(regions, "fr") == []
     cited = "Selon le New York Times, Alexandre Perendjiev l'a confirmé."
     assert _names(cited, "fr") == ["Alexandre Perendjiev"]
+    # the fifth set: satellite images "reported by Radio Free Europe/Radio Liberty" (Radio Svoboda in French)
+    radio = "Radio Free Europe/Radio Liberty published images; Radio Svoboda cited Andrei Lankov."
+    assert _names(radio) == ["Andrei Lankov"]
 
 
 def test_a_word_opening_the_sentence_is_not_part_of_the_name_after_it() -> None:
