@@ -73,7 +73,7 @@ def run(path: str | None = None) -> list[str]:
         fmt = lambda s: f"cos {s.cosine:.2f}×{s.decay:.2f}={s.score:.2f} ev {s.evidence:.1f}"  # noqa: E731
         lines.append(
             f"{'  ' if ok else '✗ '}{back.get(a, a)[:28]:<28} {want:<14} "
-            f"{(d.path if d.story_id else 'founded'):<9} "
+            f"{d.path:<9} "
             f"right[{fmt(right[0]) if right else '-'}] wrong[{fmt(wrong[0]) if wrong else '-'}]"
         )
     return lines

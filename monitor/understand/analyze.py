@@ -378,7 +378,8 @@ class _Batch:
     """Decisions for one batch, accumulated into a Plan (no I/O here)."""
 
     def __init__(
-        self, topic: Topic, now: datetime, snapshot: Snapshot, copies: _Copies, summary: AnalyzeSummary
+        self, topic: Topic, now: datetime, snapshot: Snapshot, copies: _Copies, summary: AnalyzeSummary,
+        first: datetime,
     ):
         self.topic, self.now, self.snapshot, self.copies, self.summary = topic, now, snapshot, copies, summary
         self.plan = Plan()
@@ -386,13 +387,12 @@ class _Batch:
         self._unmerged: dict[str, None] = {}
         self._day: date | None = None
         #: when the batch's earliest article was published
-        self._first = datetime.max
+        self._first = first
 
     def article(self, j: _Judged) -> None:
         if self._day is not None and j.at.date() != self._day:
             self.merge_events(self._unmerged)  # a new day: the stories touched since the last pass
         self._day = j.at.date()
-        self._first = min(self._first, j.at)
         row = j.row
         if row.analyzed_before:
             self.plan.forget.append(row.id)
@@ -493,7 +493,7 @@ class _Batch:
                 "story_id": profile.story_id,
                 "similarity": decision.score,
                 "joined_at": j.at,
-                "joined_by": "founded" if decision.story_id is None else decision.path,
+                "joined_by": decision.path,
             }
         )
         self.summary.story_ids.add(profile.story_id)
@@ -639,11 +639,11 @@ def _batch(
     summary: AnalyzeSummary,
 ) -> Plan:
     copies = _copies_index(session, judged)
-    snapshot.ensure(session, min(j.at for j in judged), max(j.at for j in judged))
-    snapshot.weights.refresh()
+    first = min(j.at for j in judged)
+    snapshot.ensure(session, first, max(j.at for j in judged))
     unknown = {k for j in judged if j.facts for k in j.facts.found if k not in snapshot.weights.df}
     snapshot.weights.update(storage.key_df(session, unknown))
-    batch = _Batch(topic, now, snapshot, copies, summary)
+    batch = _Batch(topic, now, snapshot, copies, summary, first)
     for j in judged:
         batch.article(j)
     batch.merge_events()

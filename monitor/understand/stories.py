@@ -47,6 +47,8 @@ JOIN_SCORE = 0.2
 #: the wrong ones win (tune seed linkage 0.81 → 0.59). The fifth set, written afterwards, confirms it:
 #: story F1 0.53 → 0.57, seed linkage 0.53 → 0.71, status 0.64 → 0.70 against 0.55.
 STRONG_SCORE = 0.5
+#: ``Decision.path`` of a join on that path (stored as ``story_articles.joined_by``).
+STRONG_PATH = "strong"
 #: Shared evidence (sum of the shared keys' weights, in nats) needed to join at all, as a share of
 #: ln(N + 1), the weight of a key no other article carries: 0.5 is one key rarer than one article in
 #: √N (a date of the event, a specific figure), or several less specific ones. It scales with the store,
@@ -295,9 +297,9 @@ class Decision:
     reasons: tuple[str, ...]
     #: The best-scoring candidates (at most MAX_SCORED_KEPT), strongest first.
     scored: tuple[Scored, ...] = ()
-    #: How: "join" (the score), "strong" (a seed's story re-told months on), "leader", "follow-up", or
-    #: "new" (the article founds a story).
-    path: str = "new"
+    #: How: "join" (the score), STRONG_PATH (a seed's story re-told months on), "leader", "follow-up", or
+    #: "founded" (the article founds a story).
+    path: str = "founded"
 
 
 #: Candidates kept in a Decision for its reasons and for measuring margins.
@@ -391,7 +393,7 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
     if best is None:
         return _follow_up(article, stories, kept)
     chosen, shared = best
-    path = "join" if chosen.score >= JOIN_SCORE else "strong" if chosen.strong else "leader"
+    path = "join" if chosen.score >= JOIN_SCORE else STRONG_PATH if chosen.strong else "leader"
     return Decision(
         chosen.story_id,
         chosen.strength,

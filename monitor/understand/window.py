@@ -68,7 +68,7 @@ from ..store.models import (
     StoryArticle,
     iso,
 )
-from . import novelty, present
+from . import novelty, present, stories
 from .document import build_document
 from .entities import extract
 from .storage import chunks, when
@@ -243,7 +243,7 @@ def _not_facts(session: Session, topic: Topic) -> set[str]:
 #: retrospective two years after the Vostochny summit read "developing" through the names it quoted
 #: (status 0.67 → 0.70; no other set moved). A development months on brings keys of its own and joins,
 #: or founds, a story by its score.
-RETELLING = "strong"
+RETELLING = stories.STRONG_PATH
 
 
 def _novelty(
