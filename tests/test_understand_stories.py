@@ -151,6 +151,28 @@ def test_a_late_report_plainly_about_one_story_joins_it_unless_another_story_is_
     assert stories.decide(months_on, [story], weights).story_id is None
 
 
+def test_a_report_after_a_pause_in_months_of_coverage_is_a_new_event_on_that_theme() -> None:
+    """A deployment reported from October to late December is a theme: a report three weeks after its
+    last, sharing only the theme's keys (Kursk, Zelensky, the troops tag), founds a story of its own
+    although its decayed score clears the join score; the same report in the week after the last joins,
+    and a seed's story keeps taking such late reports (it is the baseline they are measured against)."""
+    weights = _weights(**{"kursk": 12, "zelensky": 10, "tag_troops": 20, "fig_12000": 3, "nis": 6})
+    theme_keys = ACTORS | {"kursk", "zelensky", "tag:troops"}
+    coverage = [_article(f"m{i}", theme_keys | {f"date:2024-10-{10 + i}", "fig:12000", "nis"},
+                         DAY + timedelta(days=10 * i)) for i in range(7)]  # 60 days of reports
+    story = _story("s-troops", *coverage)
+    last = coverage[-1].at
+    capture = _article("capture", theme_keys | {"date:2025-01-11"}, last + timedelta(days=19))
+    decision = stories.decide(capture, [story], weights)
+    scored = decision.scored[0]
+    assert scored.theme and scored.decay < 1.0 and scored.score >= stories.JOIN_SCORE
+    assert decision.story_id is None
+    in_grace = _article("same-week", capture.keys, last + timedelta(days=5))
+    assert stories.decide(in_grace, [story], weights).story_id == "s-troops"
+    seeded = _story("s-seed", _article("seed", coverage[0].keys, coverage[0].at, seed=True), *coverage[1:])
+    assert stories.decide(capture, [seeded], weights).story_id == "s-seed"
+
+
 def test_key_weights_come_from_document_frequency() -> None:
     weights = _weights(n=1000, **{"fig_1100": 2})
     assert weights("putin") < 0.01 < weights("fig:1100")
