@@ -332,30 +332,6 @@ def test_a_new_event_date_alone_is_a_development_and_a_stray_number_is_not() -> 
     assert novelty.judge([aside], base).status == novelty.KNOWN
 
 
-def test_another_storys_facts_told_as_background_are_not_news_of_this_one() -> None:
-    """A feature on the Duma speaker's visit quotes the casualty count Seoul gave in April and a 2019
-    visit by another official: new figures and names to this story, but named with nothing the story
-    knows and no day of this week — background, so the week is known. The same new facts next to the
-    speaker's name, or on a new day, are its news."""
-    base = _baseline(("Volodin met Kim Jong Un in Pyongyang on 14 August.", {"volodin", "date:2025-08-14"}))
-    casualties = novelty.WindowSentence(
-        "f", "Seoul's spies said in April that 600 North Korean soldiers had been killed and 4,700 hurt.",
-        frozenset({"nis", "fig:600", "fig:4700"}))
-    old_visit = novelty.WindowSentence(
-        "f", "In 2019 the assembly's chairman Pak Thae Song was received at the Duma.",
-        frozenset({"pak-thae-song"}))
-    verdict = novelty.judge([casualties, old_visit], base)
-    assert verdict.status == novelty.KNOWN and verdict.whats_new == ()
-    with_speaker = novelty.WindowSentence(
-        "g", "Volodin said 600 North Korean soldiers had been killed and 4,700 hurt, Seoul's spies say.",
-        frozenset({"volodin", "nis", "fig:600", "fig:4700"}))
-    assert novelty.judge([with_speaker, old_visit], base).whats_new == (with_speaker.text,)
-    on_a_new_day = novelty.WindowSentence(
-        "h", "Pak Thae Song received the delegation on 15 August.",
-        frozenset({"pak-thae-song", "date:2025-08-15"}))
-    assert novelty.judge([on_a_new_day], base).status == novelty.DEVELOPING
-
-
 def test_a_new_fact_told_in_both_languages_is_one_whats_new_line() -> None:
     base = _baseline(("Choe Son Hui met Lavrov in Moscow on 1 November.", {"date:2024-11-01", "lavrov"}))
     en = novelty.WindowSentence(

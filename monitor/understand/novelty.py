@@ -4,8 +4,7 @@
     developing  it has a baseline and the window's sentences bring new facts: figures, event dates or
                 gazetteer people/organisations (through their aliases, so in any language) or unknown
                 names (transliteration-folded) that the whole baseline story never named, in sentences
-                unlike every baseline sentence and anchored to the story (``anchored``: a new event date,
-                or a fact the baseline knows, in the same sentence)
+                unlike every baseline sentence
     known       every window sentence re-tells, republishes or translates baseline content (an article
                 that joined a seed's story on the strong path, months on, is a re-telling whole: its
                 sentences are not judged, ``window.RETELLING``)
@@ -170,19 +169,6 @@ class Baseline:
         return best
 
 
-def anchored(facts: frozenset[str], fresh: frozenset[str], baseline: Baseline) -> bool:
-    """Whether a sentence's new facts are news of this story: the sentence names a new event date (it
-    reports what happened on a day the baseline does not know), or it also names a fact the baseline
-    knows (a person, organisation, figure or date of the story). A sentence naming neither tells another
-    story's facts as background — a feature on the Duma speaker's visit quoting the casualty count Seoul
-    gave in April, or a 2019 visit by another official — and is not a development, nor a line of "what's
-    new". On the six labelled sets (one run and week by week) it turned three weeks of re-telling
-    features from "developing" to "known", as labelled, and one development wrongly: a week whose new
-    facts (Japan's ambassador calling the end of the UN panel regrettable) named nothing the story knew
-    and whose day (the panel's end) was the baseline's announced date (README "Novelty")."""
-    return bool(facts & baseline.facts) or any(k.startswith("date:") for k in fresh)
-
-
 def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdict:
     """The story's status in the window, with the sentences carrying its new facts (for developing)."""
     if baseline is None:
@@ -192,8 +178,6 @@ def judge(window: Sequence[WindowSentence], baseline: Baseline | None) -> Verdic
     for position, sentence in enumerate(window):
         fresh = sentence.facts - baseline.facts
         if not fresh:  # most sentences: nothing to normalise or compare
-            continue
-        if not anchored(sentence.facts, fresh, baseline):
             continue
         key = normalise(sentence.text)
         if key in seen_texts or baseline.closest(_bigrams(key)) >= SAME_SENTENCE_JACCARD:
