@@ -141,8 +141,8 @@ def test_a_translation_carries_the_same_new_facts_as_its_original(raw: list[dict
 def test_the_checking_sets_are_well_formed(folder: str) -> None:
     """The checking sets (``bench/eval/set2``, ``set3``: events outside the development set; ``set4``: other
     follow-ups and re-tellings of the seeds; ``set5``: July 2024 to October 2025; ``set6``: September
-    2023 to December 2025, written last; used to check its rules, never to choose them) parse, and their copies and translations point at rows of
-    their own story."""
+    2023 to December 2025, written last; used to check its rules, never to choose them) parse, and
+    their copies and translations point at rows of their own story."""
     rows = [load_set(path) for path in sorted((PROJECT_DIR / "bench" / "eval" / folder).glob("*.jsonl"))]
     flat = [r for part in rows for r in part]
     assert len(flat) >= 60

@@ -300,7 +300,7 @@ def test_a_backlog_analysed_at_once_forms_the_stories_a_week_by_week_analysis_fo
     """A labelled set (months of news) stored and analysed at once — a first run, a backlog — forms
     exactly the stories that storing and analysing it a week at a time forms. Two things make it so:
     stories merge as the days of a batch go by (merged only at each batch's end, the development set's
-    troop deployment stayed apart from the prisoners' reports in one run, as it never is week by week);
+    troop deployment stayed apart in one run from reports it took week by week);
     and the stories of the last two weeks are judged again for a merge at each batch's end, with the
     weights of then (without it, the third set's UN finding on the Kharkiv missile and Washington's
     reaction merged in one run and stayed apart week by week: story F1 0.78 against 0.63)."""

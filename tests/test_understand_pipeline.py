@@ -393,3 +393,20 @@ def test_a_retrospective_years_after_a_seed_is_known_though_it_quotes_new_commen
     story = pred["story"]["u-s1-feature-en"]
     assert story == pred["seed_story"]["seed-001_ac24452422a1ed55"]
     assert pred["status"][(week, story)] == "known"
+
+
+def test_the_prisoners_reports_after_two_months_of_deployment_coverage_are_a_story_of_their_own() -> None:
+    """The development set's troop deployment is reported from October to late December 2024; three weeks
+    later Ukraine captures two North Korean soldiers. The capture shares only the deployment's theme
+    (Zelensky, Kursk, South Korea, the troops and war tags) and scored 0.22 against it, over the join
+    score: a story spanning more than six weeks takes a report after a pause only when it is its own
+    event, so the prisoners' six reports (January and February, both languages) form one story, apart
+    from the deployment's, as labelled."""
+    from bench.eval.__main__ import DEVSET, load_set, run
+
+    rows = load_set(DEVSET)
+    story = run(rows, direct=True)["story"]
+    deployment = {story[r["id"]] for r in rows if r.get("story") == "troops-2024" and r["id"] in story}
+    prisoners = {story[r["id"]] for r in rows if r["id"].startswith(("pw-capture", "pw-swap", "pw-ri"))}
+    assert len(prisoners) == 1
+    assert not prisoners & deployment
