@@ -8,6 +8,7 @@ meaningless, so these checks run with the tests.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import datetime
 
@@ -158,3 +159,21 @@ def test_the_checking_sets_are_well_formed(folder: str) -> None:
                 assert by_id[row[ref]]["story"] == row["story"], (row["id"], ref)
                 assert by_id[row[ref]]["published"] <= row["published"], (row["id"], ref)
     assert {r["lang"] for r in flat if r["relevant"]} == {"en", "fr"}
+
+
+def test_the_margins_tool_lists_every_decision_and_sums_up_its_margins() -> None:
+    """``python -m bench.eval.margins`` prints one line per labelled decision (✗ marking an article
+    outside its story's main story) and ends with the best wrong candidates' median and 90th percentile
+    and the counts of misses, the numbers a closing note quotes."""
+    from bench.eval.margins import run
+
+    lines = run(str(PROJECT_DIR / "bench" / "eval" / "articles.jsonl"))
+    summary = re.fullmatch(
+        r"best wrong candidate: median (0\.\d\d), 90th percentile (0\.\d\d) over (\d+) decisions; "
+        r"not in their story's main story \(✗\): (\d+) joined another story, (\d+) founded one",
+        lines[-1],
+    )
+    assert summary, lines[-1]
+    median, p90, decisions, joined, founded = summary.groups()
+    assert float(median) <= float(p90) < 1 and int(decisions) <= len(lines) - 1
+    assert int(joined) + int(founded) == sum(line.startswith("✗") for line in lines[:-1])

@@ -9,6 +9,7 @@ decisions that disagree with the labels. The numbers behind the README's "Storie
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 from collections import Counter
@@ -61,6 +62,8 @@ def run(path: str | None = None) -> list[str]:
     main_story = {lab: c.most_common(1)[0][0] for lab, c in held.items()}
     back = {v: k for k, v in ids.items()}
     lines = []
+    best_wrong: list[float] = []
+    missed = {"founded": 0, "joined": 0}
     for a, d in summary.decisions.items():
         want = label.get(a)
         if want is None:
@@ -71,10 +74,21 @@ def run(path: str | None = None) -> list[str]:
             d.story_id is not None or not right or not right[0].joins
         )
         fmt = lambda s: f"cos {s.cosine:.2f}×{s.decay:.2f}={s.score:.2f} ev {s.evidence:.1f}"  # noqa: E731
+        if wrong:
+            best_wrong.append(wrong[0].score)
+        if not ok:
+            missed["founded" if d.path == "founded" else "joined"] += 1
         lines.append(
             f"{'  ' if ok else '✗ '}{back.get(a, a)[:28]:<28} {want:<14} "
             f"{d.path:<9} "
             f"right[{fmt(right[0]) if right else '-'}] wrong[{fmt(wrong[0]) if wrong else '-'}]"
+        )
+    if len(best_wrong) >= 2:
+        p90 = statistics.quantiles(best_wrong, n=10, method="inclusive")[-1]
+        lines.append(
+            f"best wrong candidate: median {statistics.median(best_wrong):.2f}, 90th percentile {p90:.2f} "
+            f"over {len(best_wrong)} decisions; not in their story's main story (✗): {missed['joined']} "
+            f"joined another story, {missed['founded']} founded one"
         )
     return lines
 
