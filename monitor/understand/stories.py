@@ -391,7 +391,7 @@ def decide(article: ArticleFeatures, stories: Iterable[StoryProfile], weight: Ke
                         evidence,
                         weight.min_evidence(),
                         story.has_seed,
-                        not story.has_seed and _span_days(story) > EVENT_SPAN_DAYS,
+                        not story.has_seed and spans_a_theme(story),
                     ),
                     shared,
                 )
@@ -515,13 +515,15 @@ def story_similarity(a: StoryProfile, b: StoryProfile, weight: KeyWeights) -> tu
     return dot / (a_norm * b_norm), sum(weight(k) for k in shared)
 
 
-def _span_days(story: StoryProfile) -> float:
-    return (story.last - story.first).total_seconds() / 86400
+def spans_a_theme(story: StoryProfile) -> bool:
+    """Whether ``story``'s reports span more than EVENT_SPAN_DAYS: a theme, never merged, and (holding no
+    seed) taking a report on its score only within its grace."""
+    return (story.last - story.first).total_seconds() / 86400 > EVENT_SPAN_DAYS
 
 
 def may_be_one_event(story: StoryProfile) -> bool:
     """Whether ``same_event`` can merge ``story`` at all (worth finding its candidates)."""
-    return story.members > 0 and _span_days(story) <= EVENT_SPAN_DAYS
+    return story.members > 0 and not spans_a_theme(story)
 
 
 def same_event(story: StoryProfile, others: Iterable[StoryProfile], weight: KeyWeights) -> str | None:
